@@ -32,15 +32,24 @@ enum th_msg_err th_msg_encode(struct th_msg *m, unsigned site, const char *commi
 			return TH_MSG_ECOMMIT;
 		m->commit[i] = c;
 	}
-	if (delivery == NULL || delivery_len == 0) {
-		m->delivery[0] = '-';
-		return TH_MSG_OK;
-	}
-	if (delivery_len > TH_DELIVERY_MAX)
-		delivery_len = TH_DELIVERY_MAX;
-	for (i = 0; i < delivery_len; i++)
-		m->delivery[i] = is_delivery_char(delivery[i]) ? delivery[i] : '_';
+	th_delivery_clean(m->delivery, delivery, delivery_len);
 	return TH_MSG_OK;
+}
+
+void th_delivery_clean(char *out, const char *in, size_t len)
+{
+	size_t i;
+
+	if (in == NULL || len == 0) {
+		out[0] = '-';
+		out[1] = '\0';
+		return;
+	}
+	if (len > TH_DELIVERY_MAX)
+		len = TH_DELIVERY_MAX;
+	for (i = 0; i < len; i++)
+		out[i] = is_delivery_char(in[i]) ? in[i] : '_';
+	out[len] = '\0';
 }
 
 static enum th_msg_err check_fields(const struct th_msg *m, unsigned nsites)

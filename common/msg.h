@@ -64,6 +64,13 @@ enum th_msg_err th_msg_encode(struct th_msg *m, unsigned site, const char *commi
  */
 enum th_msg_err th_msg_decode(struct th_msg *out, const void *buf, size_t len, unsigned nsites);
 
+/*
+ * Copies a delivery id as it will appear in a message and in the logs:
+ * bytes outside [A-Za-z0-9._:-] become '_', at most TH_DELIVERY_MAX kept,
+ * NULL or empty becomes "-".  out MUST hold TH_DELIVERY_MAX + 1 bytes.
+ */
+void th_delivery_clean(char *out, const char *in, size_t len);
+
 /* A short constant description of an error, for log lines. */
 const char *th_msg_strerror(enum th_msg_err e);
 

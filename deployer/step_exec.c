@@ -1,0 +1,148 @@
+/*
+ * step_exec.c - fork, drop to the site user, exec, capture, time out.
+ */
+#include "step_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+
+extern char **environ;
+
+struct linebuf {
+	char buf[1024];
+	size_t len;
+	int captured;
+};
+
+static void child(const struct step_ctx *ctx, char *const argv[], int out)
+{
+	int null = open("/dev/null", O_RDONLY);
+
+	if (null < 0 || setsid() < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	if (ctx->user != NULL && user_become(ctx->user) < 0) {
+		dprintf(2, "tailhook: cannot switch to user %s\n", ctx->user->name);
+		_exit(126);
+	}
+	if (chdir(ctx->cwd) < 0) {
+		dprintf(2, "tailhook: cannot enter %s: %s\n", ctx->cwd, strerror(errno));
+		_exit(126);
+	}
+	/* execvp searches the step's own PATH, not the deployer's. */
+	environ = (char **)ctx->envp;
+	execvp(argv[0], argv);
+	dprintf(2, "tailhook: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void emit_line(const struct step_ctx *ctx, const char *step, struct linebuf *lb,
+		      int want_capture, struct step_result *res)
+{
+	char clean[600];
+
+	if (want_capture && !lb->captured) {
+		lb->captured = 1;
+		snprintf(res->capture, sizeof(res->capture), "%.*s", (int)lb->len, lb->buf);
+		return;
+	}
+	log_sanitize(clean, sizeof(clean), lb->buf, lb->len);
+	log_info("event=deploy-output site=%s delivery=%s step=%s line=\"%s\"", ctx->site,
+		 ctx->delivery, step, clean);
+}
+
+/* Splits what arrived into lines; over-long lines are cut, not lost. */
+static void take_output(const struct step_ctx *ctx, const char *step, struct linebuf *lb,
+			const char *p, size_t n, int want_capture, struct step_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n' || lb->len == sizeof(lb->buf)) {
+			emit_line(ctx, step, lb, want_capture, res);
+			lb->len = 0;
+			if (p[i] == '\n')
+				continue;
+		}
+		lb->buf[lb->len++] = p[i];
+	}
+}
+
+static void set_status(struct step_result *res, int status)
+{
+	res->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (WIFEXITED(status))
+		snprintf(res->status, sizeof(res->status), "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(res->status, sizeof(res->status), "signal %d", WTERMSIG(status));
+}
+
+static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int fd,
+		  int want_capture, struct step_result *res)
+{
+	long long deadline = mono_ms() + (long long)ctx->timeout * 1000;
+	struct linebuf lb = {.len = 0};
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char buf[4096];
+	int status = 0, open_pipe = 1;
+	ssize_t n;
+
+	while (open_pipe) {
+		long long left = deadline - mono_ms();
+		if (left <= 0) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			snprintf(res->status, sizeof(res->status), "timeout after %us", ctx->timeout);
+			res->ok = 0;
+			goto out;
+		}
+		if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			take_output(ctx, step, &lb, buf, (size_t)n, want_capture, res);
+		else if (n == 0 || errno != EINTR)
+			open_pipe = 0;
+	}
+	waitpid(pid, &status, 0);
+	set_status(res, status);
+out:
+	/* Nothing the step started may outlive it. */
+	kill(-pid, SIGKILL);
+	if (lb.len > 0)
+		emit_line(ctx, step, &lb, want_capture, res);
+}
+
+void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
+	      struct step_result *res)
+{
+	int p[2];
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->status, sizeof(res->status), "exec failed");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0)
+		child(ctx, argv, p[1]);
+	close(p[1]);
+	watch(ctx, step, pid, p[0], want_capture, res);
+	close(p[0]);
+}

@@ -1,0 +1,37 @@
+/*
+ * step_exec.h - run one deploy step (git, build, rsync) as the site user.
+ */
+#ifndef TH_STEP_EXEC_H
+#define TH_STEP_EXEC_H
+
+#include <stddef.h>
+
+#include "site_user.h"
+
+struct step_ctx {
+	const char *site;
+	const char *delivery;
+	const struct th_user *user; /* NULL: run as ourselves (not root) */
+	char *const *envp;	    /* the whole environment of the step */
+	const char *cwd;
+	unsigned timeout;	    /* seconds */
+};
+
+struct step_result {
+	int ok;
+	char status[48];    /* "exit 1", "signal KILL", "timeout after 30s", "exec failed" */
+	char capture[128];  /* first line of output, when asked for */
+};
+
+/*
+ * Runs argv (execvp with envp, no shell) in a new session and process
+ * group, stdin from /dev/null, stdout and stderr logged line by line as
+ * "event=deploy-output site=.. delivery=.. step=.. line=..".  The whole
+ * process group is killed when the step exits or its timeout passes.
+ * `want_capture`: keep the first output line in res->capture (and don't
+ * log it).
+ */
+void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
+	      struct step_result *res);
+
+#endif

@@ -1,0 +1,471 @@
+/*
+ * json_push.c - extract ref/after/deleted from the top level of a push body.
+ *
+ * jsmn only tokenizes: it does not decode escapes, accepts malformed
+ * primitives (`tru`, `1.2.3`), trailing commas, a missing colon and stops
+ * at a NUL byte.  Everything this module relies on is therefore checked
+ * here again: the top-level object's punctuation, the key/value shape, and
+ * the three values we read.  Values of other keys are only skipped.
+ */
+#include "json_push.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+/*
+ * jsmn walks back through the closed ancestors on every closing bracket, so
+ * its run time grows with depth squared (100000 balanced levels took 14 s).
+ * Real payloads nest about 10 levels deep; anything past this is refused as
+ * too complex before jsmn sees it.
+ */
+#define JSON_MAX_DEPTH 64
+
+#define AFTER_HEX 40
+
+struct doc {
+	const char *js;
+	size_t len; /* without trailing whitespace */
+	jsmntok_t *t;
+	int n;
+};
+
+/* Collects decoded bytes; keeps counting past cap so callers see overlong input. */
+struct sink {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static int is_prim_start(char c) { return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'; }
+
+/*
+ * Index of the closing quote of the string opening at i, lexed as jsmn
+ * does; *ctl is set on a raw control byte, which jsmn lets through.
+ */
+static size_t skip_string(const char *js, size_t len, size_t i, int *ctl)
+{
+	for (i++; i < len && js[i] != '"'; i++) {
+		if ((unsigned char)js[i] < 0x20)
+			*ctl = 1;
+		if (js[i] == '\\' && i + 1 < len)
+			i++;
+	}
+	return i;
+}
+
+/* Index of the byte that ends the primitive at i, using jsmn's strict delimiters. */
+static size_t skip_primitive(const char *js, size_t len, size_t i)
+{
+	while (i < len && !is_ws(js[i]) && js[i] != ',' && js[i] != ']' && js[i] != '}')
+		i++;
+	return i;
+}
+
+/*
+ * One linear pass ahead of jsmn for what jsmn does not check.  It mirrors
+ * jsmn's lexing so that every bracket jsmn would treat as structure is
+ * counted: a quote inside a primitive (`1"`) belongs to the primitive for
+ * jsmn, so it must not open a string here either.
+ */
+static enum json_result prescan(const char *js, size_t len)
+{
+	size_t depth = 0;
+	int ctl = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = js[i];
+
+		if (c == '{' || c == '[') {
+			if (++depth > JSON_MAX_DEPTH)
+				return JSON_TOO_BIG;
+		} else if (c == '}' || c == ']') {
+			if (depth > 0)
+				depth--;
+		} else if (c == '"') {
+			i = skip_string(js, len, i, &ctl);
+		} else if (is_prim_start(c)) {
+			i = skip_primitive(js, len, i) - 1;
+		}
+	}
+	return ctl ? JSON_INVALID : JSON_OK;
+}
+
+static enum json_result precheck(const char *body, size_t len)
+{
+	/* jsmn stops at NUL and would judge only the bytes before it */
+	if (body == NULL || memchr(body, '\0', len) != NULL)
+		return JSON_INVALID;
+	/* jsmn keeps offsets in int */
+	if (len > INT_MAX)
+		return JSON_TOO_BIG;
+	return prescan(body, len);
+}
+
+static enum json_result tokenize(struct doc *d, const char *body, size_t len)
+{
+	jsmn_parser p;
+	int count;
+
+	jsmn_init(&p);
+	count = jsmn_parse(&p, body, len, NULL, 0);
+	if (count <= 0)
+		return JSON_INVALID;
+	if ((unsigned int)count > JSON_MAX_TOKENS)
+		return JSON_TOO_BIG;
+	d->t = malloc((size_t)count * sizeof(*d->t));
+	if (d->t == NULL)
+		return JSON_TOO_BIG;
+	jsmn_init(&p);
+	d->n = jsmn_parse(&p, body, len, d->t, (unsigned int)count);
+	if (d->n != count) {
+		free(d->t);
+		d->t = NULL;
+		return JSON_INVALID;
+	}
+	d->js = body;
+	d->len = len;
+	while (d->len > 0 && is_ws(body[d->len - 1]))
+		d->len--;
+	return JSON_OK;
+}
+
+static void put(struct sink *k, unsigned char c)
+{
+	if (k->len < k->cap)
+		k->buf[k->len] = (char)c;
+	k->len++;
+}
+
+static void put_utf8(struct sink *k, unsigned long cp)
+{
+	if (cp < 0x80) {
+		put(k, (unsigned char)cp);
+	} else if (cp < 0x800) {
+		put(k, (unsigned char)(0xC0 | (cp >> 6)));
+		put(k, (unsigned char)(0x80 | (cp & 0x3F)));
+	} else if (cp < 0x10000) {
+		put(k, (unsigned char)(0xE0 | (cp >> 12)));
+		put(k, (unsigned char)(0x80 | ((cp >> 6) & 0x3F)));
+		put(k, (unsigned char)(0x80 | (cp & 0x3F)));
+	} else {
+		put(k, (unsigned char)(0xF0 | (cp >> 18)));
+		put(k, (unsigned char)(0x80 | ((cp >> 12) & 0x3F)));
+		put(k, (unsigned char)(0x80 | ((cp >> 6) & 0x3F)));
+		put(k, (unsigned char)(0x80 | (cp & 0x3F)));
+	}
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Reads `\uXXXX` at s[*i]; -1 if it is not one. */
+static long read_u16(const char *s, size_t n, size_t *i)
+{
+	long v = 0;
+	size_t j;
+
+	if (*i + 6 > n || s[*i] != '\\' || s[*i + 1] != 'u')
+		return -1;
+	for (j = 2; j < 6; j++) {
+		int h = hex_val(s[*i + j]);
+
+		if (h < 0)
+			return -1;
+		v = (v << 4) | h;
+	}
+	*i += 6;
+	return v;
+}
+
+/* A \u escape, joining a surrogate pair; NUL and unpaired halves are refused. */
+static enum json_result decode_u(const char *s, size_t n, size_t *i, struct sink *k)
+{
+	long hi = read_u16(s, n, i);
+	long lo;
+
+	if (hi < 0)
+		return JSON_INVALID;
+	if (hi == 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
+		return JSON_BAD_FIELD;
+	if (hi < 0xD800 || hi > 0xDBFF) {
+		put_utf8(k, (unsigned long)hi);
+		return JSON_OK;
+	}
+	lo = read_u16(s, n, i);
+	if (lo < 0xDC00 || lo > 0xDFFF)
+		return JSON_BAD_FIELD;
+	put_utf8(k, 0x10000ul + ((unsigned long)(hi - 0xD800) << 10) + (unsigned long)(lo - 0xDC00));
+	return JSON_OK;
+}
+
+static int simple_escape(char e)
+{
+	switch (e) {
+	case '"':
+	case '\\':
+	case '/':
+		return e;
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	}
+	return -1;
+}
+
+/* Decodes a whole string token even past k->cap, so every escape is validated. */
+static enum json_result decode_str(const char *s, size_t n, struct sink *k)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		int e;
+
+		if (c < 0x20)
+			return JSON_INVALID;
+		if (c != '\\') {
+			put(k, c);
+			i++;
+			continue;
+		}
+		if (i + 1 < n && s[i + 1] == 'u') {
+			enum json_result r = decode_u(s, n, &i, k);
+
+			if (r != JSON_OK)
+				return r;
+			continue;
+		}
+		e = i + 1 < n ? simple_escape(s[i + 1]) : -1;
+		if (e < 0)
+			return JSON_INVALID;
+		put(k, (unsigned char)e);
+		i += 2;
+	}
+	return JSON_OK;
+}
+
+static enum json_result decode_tok(const struct doc *d, int i, struct sink *k)
+{
+	const jsmntok_t *t = &d->t[i];
+
+	return decode_str(d->js + t->start, (size_t)(t->end - t->start), k);
+}
+
+static enum json_result take_ref(const struct doc *d, int v, struct push_info *out)
+{
+	struct sink k = {out->ref, JSON_REF_MAX, 0};
+	enum json_result r;
+
+	if (out->has_ref)
+		return JSON_DUPLICATE;
+	if (d->t[v].type != JSMN_STRING)
+		return JSON_BAD_FIELD;
+	r = decode_tok(d, v, &k);
+	if (r != JSON_OK)
+		return r;
+	if (k.len > JSON_REF_MAX)
+		return JSON_BAD_FIELD;
+	out->ref[k.len] = '\0';
+	out->ref_len = k.len;
+	out->has_ref = 1;
+	return JSON_OK;
+}
+
+static enum json_result take_after(const struct doc *d, int v, struct push_info *out)
+{
+	char buf[AFTER_HEX];
+	struct sink k = {buf, sizeof(buf), 0};
+	enum json_result r;
+	size_t i;
+
+	if (out->has_after)
+		return JSON_DUPLICATE;
+	if (d->t[v].type != JSMN_STRING)
+		return JSON_BAD_FIELD;
+	r = decode_tok(d, v, &k);
+	if (r != JSON_OK)
+		return r;
+	if (k.len != AFTER_HEX)
+		return JSON_BAD_FIELD;
+	for (i = 0; i < AFTER_HEX; i++) {
+		int h = hex_val(buf[i]);
+
+		if (h < 0)
+			return JSON_BAD_FIELD;
+		out->after[i] = "0123456789abcdef"[h];
+	}
+	out->after[AFTER_HEX] = '\0';
+	out->has_after = 1;
+	return JSON_OK;
+}
+
+static int tok_is(const struct doc *d, int i, const char *lit)
+{
+	const jsmntok_t *t = &d->t[i];
+	size_t n = strlen(lit);
+
+	return (size_t)(t->end - t->start) == n && memcmp(d->js + t->start, lit, n) == 0;
+}
+
+static enum json_result take_deleted(const struct doc *d, int v, struct push_info *out)
+{
+	if (out->has_deleted)
+		return JSON_DUPLICATE;
+	/* jsmn's PRIMITIVE also covers `tru` and `trueish`: compare exactly */
+	if (d->t[v].type != JSMN_PRIMITIVE)
+		return JSON_BAD_FIELD;
+	if (tok_is(d, v, "true"))
+		out->deleted = 1;
+	else if (!tok_is(d, v, "false"))
+		return JSON_BAD_FIELD;
+	out->has_deleted = 1;
+	return JSON_OK;
+}
+
+static enum json_result take_pair(const struct doc *d, int key, struct push_info *out)
+{
+	/* longer than "deleted" cannot match; the sink still validates it all */
+	char name[8];
+	struct sink k = {name, sizeof(name), 0};
+	enum json_result r = decode_tok(d, key, &k);
+
+	if (r != JSON_OK)
+		return r;
+	if (k.len == 3 && memcmp(name, "ref", 3) == 0)
+		return take_ref(d, key + 1, out);
+	if (k.len == 5 && memcmp(name, "after", 5) == 0)
+		return take_after(d, key + 1, out);
+	if (k.len == 7 && memcmp(name, "deleted", 7) == 0)
+		return take_deleted(d, key + 1, out);
+	return JSON_OK;
+}
+
+/* Byte offsets of a token including the quotes jsmn strips from strings. */
+static int raw_start(const jsmntok_t *t) { return t->start - (t->type == JSMN_STRING); }
+
+static int raw_end(const jsmntok_t *t) { return t->end + (t->type == JSMN_STRING); }
+
+/*
+ * js[from, to) must be whitespace around exactly one sep (or only whitespace
+ * when sep is 0).  This is what rejects `{"a":1,}` and `{"a":1,,"b":2}`.
+ */
+static int gap_ok(const char *js, int from, int to, char sep)
+{
+	int seen = sep == 0;
+
+	for (; from < to; from++) {
+		if (js[from] == sep && !seen)
+			seen = 1;
+		else if (!is_ws(js[from]))
+			return 0;
+	}
+	return seen;
+}
+
+/* A key must be a string owning exactly one value; scalars own nothing. */
+static int pair_shape_ok(const struct doc *d, int key)
+{
+	const jsmntok_t *k = &d->t[key];
+	const jsmntok_t *v = &d->t[key + 1];
+
+	if (k->type != JSMN_STRING || k->size != 1 || k->parent != 0 || v->parent != key)
+		return 0;
+	return v->type == JSMN_OBJECT || v->type == JSMN_ARRAY || v->size == 0;
+}
+
+static int skip_subtree(const struct doc *d, int v)
+{
+	int j = v + 1;
+
+	while (j < d->n && d->t[j].start < d->t[v].end)
+		j++;
+	return j;
+}
+
+static enum json_result walk_top(const struct doc *d, struct push_info *out)
+{
+	const jsmntok_t *obj = &d->t[0];
+	int prev = obj->start + 1;
+	int i = 1;
+	int k;
+
+	if (obj->type != JSMN_OBJECT || (size_t)obj->end != d->len)
+		return JSON_INVALID;
+	for (k = 0; k < obj->size; k++) {
+		enum json_result r;
+
+		if (i + 1 >= d->n || !pair_shape_ok(d, i))
+			return JSON_INVALID;
+		if (!gap_ok(d->js, prev, raw_start(&d->t[i]), k > 0 ? ',' : 0) ||
+		    !gap_ok(d->js, raw_end(&d->t[i]), raw_start(&d->t[i + 1]), ':'))
+			return JSON_INVALID;
+		r = take_pair(d, i, out);
+		if (r != JSON_OK)
+			return r;
+		prev = raw_end(&d->t[i + 1]);
+		i = skip_subtree(d, i + 1);
+	}
+	if (i != d->n || !gap_ok(d->js, prev, obj->end - 1, 0))
+		return JSON_INVALID;
+	return JSON_OK;
+}
+
+enum json_result json_push_extract(const char *body, size_t len, struct push_info *out)
+{
+	struct doc d = {0};
+	enum json_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = precheck(body, len);
+	if (r == JSON_OK)
+		r = tokenize(&d, body, len);
+	if (r == JSON_OK) {
+		r = walk_top(&d, out);
+		free(d.t);
+	}
+	/* never hand back half a result */
+	if (r != JSON_OK)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+const char *json_strerror(enum json_result r)
+{
+	switch (r) {
+	case JSON_OK:
+		return "json ok";
+	case JSON_INVALID:
+		return "json invalid";
+	case JSON_DUPLICATE:
+		return "json duplicate key";
+	case JSON_TOO_BIG:
+		return "json too complex";
+	case JSON_BAD_FIELD:
+		return "json bad field";
+	}
+	return "json: unknown result";
+}

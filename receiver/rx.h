@@ -1,0 +1,29 @@
+/*
+ * rx.h - the receiver's process-wide state, built before the sandbox.
+ */
+#ifndef TH_RX_H
+#define TH_RX_H
+
+#include <stddef.h>
+
+#include "setup_blob.h"
+#include "tls_keys.h"
+
+struct event_base;
+struct event;
+
+struct rx {
+	struct event_base *base;
+	struct th_setup setup; /* sites, limits; owned */
+	struct tls_keys keys;
+	int sockpair; /* to the deployer */
+	int listen_fds[16];
+	struct event *listen_ev[16];
+	size_t nlisten;
+	struct event *resume_ev; /* re-enables accepting after EMFILE */
+	struct event *sockpair_ev;
+	unsigned nconns;
+	int accepting;
+};
+
+#endif
