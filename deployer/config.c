@@ -28,7 +28,7 @@
 
 #define CONF_MAX_SIZE (1024 * 1024)
 /* Room for printing a value from the file; longer ones end in "...". */
-#define QUOTE_MAX 256
+#define QUOTE_MAX  256
 #define TH_STR_(x) #x
 #define TH_STR(x)  TH_STR_(x)
 
@@ -463,7 +463,8 @@ static int load_secret(struct parser *p, struct th_site *site, const char *path,
 		if (n == 0)
 			rc = fail_file(p, "secret-file", path, "empty");
 		else if (n > TH_SECRET_MAX)
-			rc = fail_file(p, "secret-file", path, "larger than " TH_STR(TH_SECRET_MAX) " bytes");
+			rc = fail_file(p, "secret-file", path,
+			               "larger than " TH_STR(TH_SECRET_MAX) " bytes");
 	}
 	if (rc < 0) {
 		explicit_bzero(buf, cap);
@@ -643,15 +644,19 @@ static int open_server(struct parser *p)
 	return 0;
 }
 
-/* "." and ".." match the character set but name directories, not sites. */
-static int valid_site_name(const char *s, size_t n)
+/*
+ * name is what follows "[site": exactly one space, then the name.  "." and
+ * ".." match the character set but name directories, not sites.
+ */
+static int valid_site_name(const char *name, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+	if (n < 2 || name[0] != ' ' || (n == 2 && name[1] == '.') ||
+	    (n == 3 && name[1] == '.' && name[2] == '.'))
 		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && strchr("._-", name[i]) == NULL)
 			return 0;
 	return 1;
 }
@@ -680,11 +685,17 @@ static int open_site(struct parser *p, const char *name, size_t n)
 	size_t i;
 
 	if (!valid_site_name(name, n)) {
+		if (n > 0 && name[0] == ' ') {
+			name++;
+			n--;
+		}
 		log_sanitize(q, sizeof(q), name, n);
 		return fail_at(
 		    p, p->line,
 		    "invalid site name '%s': expected [site NAME], NAME of A-Z a-z 0-9 . _ -", q);
 	}
+	name++;
+	n--;
 	for (i = 0; i < cfg->nsites; i++)
 		if (strlen(cfg->sites[i].name) == n && memcmp(cfg->sites[i].name, name, n) == 0)
 			return fail_at(p, p->line, "duplicate [site %s] (first at line %d)",
@@ -715,20 +726,21 @@ static int open_section(struct parser *p, const char *s, size_t n)
 	char q[QUOTE_MAX];
 	size_t len;
 
+	/* Any header ends the section before it, even a malformed one. */
+	if (close_section(p) < 0)
+		return -1;
 	if (end == NULL)
 		return fail_at(p, p->line, "section header without ']'");
 	for (rest = end + 1; rest < s + n && isspace((unsigned char)*rest); rest++)
 		;
 	if (rest < s + n && *rest != ';' && *rest != '#')
 		return fail_at(p, p->line, "text after section header");
-	if (close_section(p) < 0)
-		return -1;
 	s++;
 	len = (size_t)(end - s);
 	if (len == 6 && memcmp(s, "server", 6) == 0)
 		return open_server(p);
 	if (len >= 4 && memcmp(s, "site", 4) == 0 && (len == 4 || isspace((unsigned char)s[4])))
-		return open_site(p, len == 4 ? s + 4 : s + 5, len == 4 ? 0 : len - 5);
+		return open_site(p, s + 4, len - 4);
 	log_sanitize(q, sizeof(q), s, len);
 	return fail_at(p, p->line, "unknown section [%s]", q);
 }
