@@ -136,6 +136,9 @@ static void respond(struct conn *c, int status, const char *reason, int close)
 	if (c->req == NULL || !c->req->keep_alive)
 		close = 1;
 	log_decision(c, status, reason);
+	/* A failed signature gets one fixed text whatever the cause; the log has it. */
+	if (status == 401)
+		reason = "signature check failed";
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		     "Content-Length: %zu\r\n%sConnection: %s\r\n\r\n%s\n",
