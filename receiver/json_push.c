@@ -2,10 +2,11 @@
  * json_push.c - extract ref/after/deleted from the top level of a push body.
  *
  * jsmn only tokenizes: it does not decode escapes, accepts malformed
- * primitives (`tru`, `1.2.3`), trailing commas, a missing colon and stops
- * at a NUL byte.  Everything this module relies on is therefore checked
- * here again: the top-level object's punctuation, the key/value shape, and
- * the three values we read.  Values of other keys are only skipped.
+ * primitives (`tru`, `1.2.3`), trailing commas, a missing colon and raw
+ * control bytes in strings, and stops at a NUL byte.  Everything this
+ * module relies on is therefore checked here again: NUL and control bytes,
+ * nesting depth, the top-level object's punctuation, the key/value shape,
+ * and the three values we read.  Values of other keys are only skipped.
  */
 #include "json_push.h"
 
@@ -42,9 +43,15 @@ struct sink {
 	size_t len;
 };
 
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
-static int is_prim_start(char c) { return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n'; }
+static int is_prim_start(char c)
+{
+	return c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+}
 
 /*
  * Index of the closing quote of the string opening at i, lexed as jsmn
@@ -122,6 +129,7 @@ static enum json_result tokenize(struct doc *d, const char *body, size_t len)
 	if ((unsigned int)count > JSON_MAX_TOKENS)
 		return JSON_TOO_BIG;
 	d->t = malloc((size_t)count * sizeof(*d->t));
+	/* no result means "out of memory"; this body is what exhausted it */
 	if (d->t == NULL)
 		return JSON_TOO_BIG;
 	jsmn_init(&p);
@@ -211,7 +219,8 @@ static enum json_result decode_u(const char *s, size_t n, size_t *i, struct sink
 	lo = read_u16(s, n, i);
 	if (lo < 0xDC00 || lo > 0xDFFF)
 		return JSON_BAD_FIELD;
-	put_utf8(k, 0x10000ul + ((unsigned long)(hi - 0xD800) << 10) + (unsigned long)(lo - 0xDC00));
+	put_utf8(k,
+	         0x10000ul + ((unsigned long)(hi - 0xD800) << 10) + (unsigned long)(lo - 0xDC00));
 	return JSON_OK;
 }
 
@@ -365,9 +374,15 @@ static enum json_result take_pair(const struct doc *d, int key, struct push_info
 }
 
 /* Byte offsets of a token including the quotes jsmn strips from strings. */
-static int raw_start(const jsmntok_t *t) { return t->start - (t->type == JSMN_STRING); }
+static int raw_start(const jsmntok_t *t)
+{
+	return t->start - (t->type == JSMN_STRING);
+}
 
-static int raw_end(const jsmntok_t *t) { return t->end + (t->type == JSMN_STRING); }
+static int raw_end(const jsmntok_t *t)
+{
+	return t->end + (t->type == JSMN_STRING);
+}
 
 /*
  * js[from, to) must be whitespace around exactly one sep (or only whitespace

@@ -54,7 +54,7 @@ static int hex_decode(const char *hex, unsigned char *out, size_t out_len)
 }
 
 static void hmac_sha256(unsigned char mac[MAC_LEN], const unsigned char *key, size_t key_len,
-			const unsigned char *data, size_t data_len)
+                        const unsigned char *data, size_t data_len)
 {
 	br_hmac_key_context kc;
 	br_hmac_context hc;
@@ -70,8 +70,8 @@ static void hmac_sha256(unsigned char mac[MAC_LEN], const unsigned char *key, si
 }
 
 enum sig_result sig_verify_sha256(const char *hdr, size_t hdr_len, const char *prefix,
-				  const unsigned char *secret, size_t secret_len,
-				  const unsigned char *body, size_t body_len)
+                                  const unsigned char *secret, size_t secret_len,
+                                  const unsigned char *body, size_t body_len)
 {
 	unsigned char given[MAC_LEN];
 	unsigned char expected[MAC_LEN];
