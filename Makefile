@@ -66,7 +66,8 @@ unit: all units
 integration: all
 	@sh tests/run-integration.sh $(BUILD)
 
-demo: deps
+demo:
+	@sh tests/deps.sh demo
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo/demo.sh $(BUILD)
 
@@ -75,7 +76,7 @@ format:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --inline-suppr -D_GNU_SOURCE -Icommon -Ireceiver -Ideployer \
+	  --inline-suppr -D_GNU_SOURCE -D__linux__ -D__x86_64__ -Icommon -Ireceiver -Ideployer \
 	  common receiver deployer
 
 clean:

@@ -14,7 +14,10 @@
 
 static const char *log_role = "tailhook";
 
-void log_init(const char *role) { log_role = role; }
+void log_init(const char *role)
+{
+	log_role = role;
+}
 
 static void log_emit(const char *level, const char *err, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
-static int is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+static int is_hex_lower(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 static int is_delivery_char(char c)
 {
@@ -14,7 +17,7 @@ static int is_delivery_char(char c)
 }
 
 enum th_msg_err th_msg_encode(struct th_msg *m, unsigned site, const char *commit,
-			      const char *delivery, size_t delivery_len)
+                              const char *delivery, size_t delivery_len)
 {
 	size_t i;
 

@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TH_MSG_MAGIC 0x74686b31u /* "thk1" */
-#define TH_MSG_VERSION 1
-#define TH_COMMIT_HEX 40
+#define TH_MSG_MAGIC    0x74686b31u /* "thk1" */
+#define TH_MSG_VERSION  1
+#define TH_COMMIT_HEX   40
 #define TH_DELIVERY_MAX 86 /* characters, excluding the NUL */
 
 struct th_msg {
@@ -40,11 +40,11 @@ _Static_assert(sizeof(struct th_msg) == TH_MSG_SIZE, "th_msg must have no paddin
 
 enum th_msg_err {
 	TH_MSG_OK = 0,
-	TH_MSG_ESIZE,	  /* not exactly TH_MSG_SIZE bytes */
-	TH_MSG_EMAGIC,	  /* wrong magic */
+	TH_MSG_ESIZE,     /* not exactly TH_MSG_SIZE bytes */
+	TH_MSG_EMAGIC,    /* wrong magic */
 	TH_MSG_EVERSION,  /* wrong version */
-	TH_MSG_ESITE,	  /* site index out of range */
-	TH_MSG_ECOMMIT,	  /* commit not 40 lowercase hex + NUL */
+	TH_MSG_ESITE,     /* site index out of range */
+	TH_MSG_ECOMMIT,   /* commit not 40 lowercase hex + NUL */
 	TH_MSG_EDELIVERY, /* delivery not printable or not NUL-terminated */
 };
 
@@ -55,7 +55,7 @@ enum th_msg_err {
  * empty becomes "-".  Returns TH_MSG_OK, or TH_MSG_ECOMMIT for a bad commit.
  */
 enum th_msg_err th_msg_encode(struct th_msg *m, unsigned site, const char *commit,
-			      const char *delivery, size_t delivery_len);
+                              const char *delivery, size_t delivery_len);
 
 /*
  * Validates `len` bytes at buf as a message for a deployer with nsites

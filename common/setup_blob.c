@@ -53,13 +53,16 @@ static void put_rec(struct wbuf *w, uint16_t type, const void *data, size_t n)
 	put(w, data, n);
 }
 
-static void put_str(struct wbuf *w, uint16_t type, const char *s) { put_rec(w, type, s, strlen(s)); }
+static void put_str(struct wbuf *w, uint16_t type, const char *s)
+{
+	put_rec(w, type, s, strlen(s));
+}
 
 unsigned char *setup_encode(const struct th_setup *s, size_t *len)
 {
 	struct wbuf w = {0};
-	uint32_t limits[6] = {s->handshake_timeout, s->head_timeout, s->request_timeout,
-			      s->idle_timeout,	    s->max_connections, s->nlisten};
+	uint32_t limits[6] = {s->handshake_timeout, s->head_timeout,    s->request_timeout,
+	                      s->idle_timeout,      s->max_connections, s->nlisten};
 	uint32_t priv[3] = {s->privileged, s->uid, s->gid};
 	size_t i;
 
@@ -198,7 +201,8 @@ static int complete(const struct th_setup *s)
 {
 	size_t i;
 
-	if (s->cert_pem == NULL || s->key_pem == NULL || s->chroot == NULL || s->nsites == 0 || s->nlisten == 0)
+	if (s->cert_pem == NULL || s->key_pem == NULL || s->chroot == NULL || s->nsites == 0 ||
+	    s->nlisten == 0)
 		return -1;
 	for (i = 0; i < s->nsites; i++) {
 		const struct th_setup_site *st = &s->sites[i];
@@ -219,7 +223,8 @@ int setup_decode(struct th_setup *s, const unsigned char *buf, size_t len)
 		if (get(&r, &type, sizeof(type)) < 0 || get(&r, &n, sizeof(n)) < 0 || n > r.left)
 			break;
 		if (type == REC_END)
-			return (n == 0 && r.left == n && complete(s) == 0) ? 0 : (setup_free(s), -1);
+			return (n == 0 && r.left == n && complete(s) == 0) ? 0
+			                                                   : (setup_free(s), -1);
 		if (take_rec(s, type, r.p, n) < 0)
 			break;
 		r.p += n;

@@ -36,7 +36,7 @@ static void der_append(void *ctx, const void *src, size_t len)
 typedef int (*pem_obj_fn)(void *ctx, const char *name, struct der *d);
 
 static int pem_feed(br_pem_decoder_context *pc, const unsigned char *p, size_t n, char *name,
-		    size_t namesz, struct der *d, pem_obj_fn fn, void *ctx)
+                    size_t namesz, struct der *d, pem_obj_fn fn, void *ctx)
 {
 	while (n > 0) {
 		size_t used = br_pem_decoder_push(pc, p, n);
@@ -181,7 +181,7 @@ static int check_leaf(struct tls_keys *k, char *err, size_t errlen)
 }
 
 int tls_keys_load(struct tls_keys *k, const char *cert_pem, size_t cert_len, const char *key_pem,
-		  size_t key_len, char *err, size_t errlen)
+                  size_t key_len, char *err, size_t errlen)
 {
 	struct key_found *kf;
 	int rc = -1;

@@ -30,7 +30,7 @@ struct tls_keys {
  * -1 with a message in err.
  */
 int tls_keys_load(struct tls_keys *k, const char *cert_pem, size_t cert_len, const char *key_pem,
-		  size_t key_len, char *err, size_t errlen);
+                  size_t key_len, char *err, size_t errlen);
 
 /* Wipes the key material and frees everything. */
 void tls_keys_free(struct tls_keys *k);

@@ -12,29 +12,29 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define TH_MAX_SITES 256
+#define TH_MAX_SITES  256
 #define TH_MAX_LISTEN 16
 #define TH_SECRET_MAX 4096
 
 enum th_provider { TH_PROVIDER_GITHUB = 0 };
 
 struct th_site {
-	char *name;	   /* from [site NAME] */
-	int line;	   /* line of the [site NAME] header */
-	char *path;	   /* URL path, starts with '/', unique among sites */
+	char *name; /* from [site NAME] */
+	int line;   /* line of the [site NAME] header */
+	char *path; /* URL path, starts with '/', unique among sites */
 	enum th_provider provider;
-	char *secret_file; /* absolute path */
+	char *secret_file;     /* absolute path */
 	unsigned char *secret; /* file content minus one trailing newline; never logged */
 	size_t secret_len;
-	char *branch;	/* e.g. "main" or "release/v1" (no "refs/heads/") */
-	char *remote;	/* anything git fetch accepts */
-	char *checkout; /* absolute path */
-	char **build;	/* NULL-terminated argv, split like a shell word list */
-	char *output;	/* relative to checkout, no "..", may be "." */
-	char *target;	/* absolute path */
-	char *user;	/* site user name */
-	unsigned timeout;	/* seconds per step, default 900 */
-	size_t max_body;	/* bytes, default 25 MiB */
+	char *branch;     /* e.g. "main" or "release/v1" (no "refs/heads/") */
+	char *remote;     /* anything git fetch accepts */
+	char *checkout;   /* absolute path */
+	char **build;     /* NULL-terminated argv, split like a shell word list */
+	char *output;     /* relative to checkout, no "..", may be "." */
+	char *target;     /* absolute path */
+	char *user;       /* site user name */
+	unsigned timeout; /* seconds per step, default 900 */
+	size_t max_body;  /* bytes, default 25 MiB */
 };
 
 struct th_config {
@@ -43,13 +43,13 @@ struct th_config {
 	size_t nlisten;
 	char *certificate; /* absolute paths */
 	char *key;
-	char *user;	 /* receiver user, default "nobody" */
-	char *chroot;	 /* default "/var/lib/tailhook/empty" */
-	char *state_dir; /* default "/var/lib/tailhook" */
+	char *user;                 /* receiver user, default "nobody" */
+	char *chroot;               /* default "/var/lib/tailhook/empty" */
+	char *state_dir;            /* default "/var/lib/tailhook" */
 	unsigned handshake_timeout; /* seconds, default 10 */
-	unsigned head_timeout;	    /* default 10 */
+	unsigned head_timeout;      /* default 10 */
 	unsigned request_timeout;   /* default 60 */
-	unsigned idle_timeout;	    /* default 30 */
+	unsigned idle_timeout;      /* default 30 */
 	unsigned max_connections;   /* default 1024 */
 	struct th_site *sites;
 	size_t nsites;
@@ -67,7 +67,7 @@ struct th_config {
  * Secrets are read here; an empty secret is an error.
  */
 int config_load(struct th_config *cfg, const char *file, int check_owner, uid_t owner, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* Frees everything config_load allocated; wipes the secrets first. */
 void config_free(struct th_config *cfg);

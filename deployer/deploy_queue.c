@@ -20,7 +20,7 @@ static void start_worker(struct deployer *d, size_t i, const struct th_msg *m)
 	pid = fork();
 	if (pid < 0) {
 		log_warn("event=deploy-failed site=%s delivery=%s step=fork", d->cfg.sites[i].name,
-			 m->delivery);
+		         m->delivery);
 		return;
 	}
 	if (pid == 0) {
@@ -34,7 +34,7 @@ static void start_worker(struct deployer *d, size_t i, const struct th_msg *m)
 	}
 	ss->worker = pid;
 	log_info("event=deploy-start site=%s delivery=%s commit=%s", d->cfg.sites[i].name,
-		 m->delivery, m->commit);
+	         m->delivery, m->commit);
 }
 
 void deploy_queue_add(struct deployer *d, const struct th_msg *m)
@@ -50,7 +50,7 @@ void deploy_queue_add(struct deployer *d, const struct th_msg *m)
 	ss->queued = *m;
 	ss->pending = 1;
 	log_info("event=deploy-queued site=%s delivery=%s commit=%s", d->cfg.sites[m->site].name,
-		 m->delivery, m->commit);
+	         m->delivery, m->commit);
 }
 
 int deploy_queue_reaped(struct deployer *d, pid_t pid, int status)
@@ -66,9 +66,9 @@ int deploy_queue_reaped(struct deployer *d, pid_t pid, int status)
 		/* A worker that did not exit on its own could not log its result. */
 		if (WIFSIGNALED(status))
 			log_warnx("event=deploy-failed site=%s delivery=%s step=worker "
-				  "status=\"signal %d\" duration_ms=%lld",
-				  d->cfg.sites[i].name, ss->running.delivery, WTERMSIG(status),
-				  mono_ms() - ss->started_ms);
+			          "status=\"signal %d\" duration_ms=%lld",
+			          d->cfg.sites[i].name, ss->running.delivery, WTERMSIG(status),
+			          mono_ms() - ss->started_ms);
 		if (ss->pending && !d->stopping) {
 			ss->pending = 0;
 			start_worker(d, i, &ss->queued);

@@ -22,7 +22,7 @@ struct deploy {
 };
 
 static void make_env(struct deploy *dp, const struct th_user *u, const struct th_msg *m,
-		     const char *commit)
+                     const char *commit)
 {
 	int i = 0;
 
@@ -40,12 +40,12 @@ static void make_env(struct deploy *dp, const struct th_user *u, const struct th
 static int fail(struct deploy *dp, const char *step, const char *status)
 {
 	log_warnx("event=deploy-failed site=%s delivery=%s step=%s status=\"%s\" duration_ms=%lld",
-		  dp->site->name, dp->ctx.delivery, step, status, mono_ms() - dp->t0);
+	          dp->site->name, dp->ctx.delivery, step, status, mono_ms() - dp->t0);
 	return 1;
 }
 
 static int run(struct deploy *dp, const char *step, char *const argv[], struct step_result *res,
-	       int capture)
+               int capture)
 {
 	step_run(&dp->ctx, step, argv, capture, res);
 	return res->ok ? 0 : -1;
@@ -66,16 +66,16 @@ static int sync_checkout(struct deploy *dp)
 
 	snprintf(gitdir, sizeof(gitdir), "%s/.git", s->checkout);
 	if (stat(gitdir, &st) < 0) {
-		char *const clone[] = {"git", "clone", "--quiet", "--no-checkout", "--", s->remote,
-				       s->checkout, NULL};
+		char *const clone[] = {"git", "clone",   "--quiet",   "--no-checkout",
+		                       "--",  s->remote, s->checkout, NULL};
 		dp->ctx.cwd = "/";
 		if (run(dp, "git", clone, &res, 0) < 0)
 			return fail(dp, "git", res.status);
 	}
 	dp->ctx.cwd = s->checkout;
 	snprintf(refspec, sizeof(refspec), "refs/heads/%s", s->branch);
-	char *const fetch[] = {"git", "fetch", "--quiet", "--no-tags", "--", s->remote, refspec,
-			       NULL};
+	char *const fetch[] = {"git", "fetch",   "--quiet", "--no-tags",
+	                       "--",  s->remote, refspec,   NULL};
 	char *const rev[] = {"git", "rev-parse", "--verify", "FETCH_HEAD^{commit}", NULL};
 	if (run(dp, "git", fetch, &res, 0) < 0)
 		return fail(dp, "git", res.status);
@@ -116,8 +116,8 @@ static int build_and_sync(struct deploy *dp)
 	if (!output_ready(out))
 		return fail(dp, "build", "output directory missing or empty");
 	snprintf(target, sizeof(target), "%s/", s->target);
-	char *const rsync[] = {"rsync", "-a", "--delete", "--exclude=/.git", "--", out, target,
-			       NULL};
+	char *const rsync[] = {"rsync", "-a", "--delete", "--exclude=/.git",
+	                       "--",    out,  target,     NULL};
 	if (run(dp, "sync", rsync, &res, 0) < 0)
 		return fail(dp, "sync", res.status);
 	return 0;
@@ -142,12 +142,12 @@ int deploy_run(struct deployer *d, size_t site, const struct th_msg *m)
 		return rc;
 	if (strcmp(dp.tip, m->commit) != 0)
 		log_info("event=deploy-tip site=%s delivery=%s requested=%s fetched=%s "
-			 "note=\"deploying the fetched tip\"",
-			 dp.site->name, m->delivery, m->commit, dp.tip);
+		         "note=\"deploying the fetched tip\"",
+		         dp.site->name, m->delivery, m->commit, dp.tip);
 	make_env(&dp, u, m, dp.tip);
 	if ((rc = build_and_sync(&dp)) != 0)
 		return rc;
 	log_info("event=deploy-done site=%s delivery=%s commit=%s result=ok duration_ms=%lld",
-		 dp.site->name, m->delivery, dp.tip, mono_ms() - dp.t0);
+	         dp.site->name, m->delivery, dp.tip, mono_ms() - dp.t0);
 	return 0;
 }

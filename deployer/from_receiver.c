@@ -28,12 +28,12 @@ void deploy_request_recv(int fd, short what, void *arg)
 		return;
 	}
 	e = th_msg_decode(&m, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,
-			  (unsigned)d->cfg.nsites);
+	                  (unsigned)d->cfg.nsites);
 	if ((size_t)n > TH_MSG_SIZE)
 		e = TH_MSG_ESIZE;
 	if (e != TH_MSG_OK) {
-		log_warnx("event=protocol-violation pid=%ld bytes=%zd reason=\"%s\"", (long)d->rx_pid,
-			  n, th_msg_strerror(e));
+		log_warnx("event=protocol-violation pid=%ld bytes=%zd reason=\"%s\"",
+		          (long)d->rx_pid, n, th_msg_strerror(e));
 		receiver_kill(d, "protocol violation");
 		return;
 	}

@@ -47,8 +47,8 @@ static void load_tls(struct deployer *d)
 	d->key_pem = paths_read_file(d->cfg.key, &d->key_len, err, sizeof(err));
 	if (d->key_pem == NULL)
 		die_config(err);
-	if (tls_keys_load(&k, d->cert_pem, d->cert_len, d->key_pem, d->key_len, why,
-			  sizeof(why)) < 0) {
+	if (tls_keys_load(&k, d->cert_pem, d->cert_len, d->key_pem, d->key_len, why, sizeof(why)) <
+	    0) {
 		snprintf(err, sizeof(err), "%s, %s: %s", d->cfg.certificate, d->cfg.key, why);
 		die_config(err);
 	}
@@ -65,7 +65,7 @@ static void lookup_user(const char *name, const char *what, struct th_user *u)
 	}
 	if (u->uid == 0) {
 		snprintf(err, sizeof(err), "%s: %s user '%s' must not be root", "config", what,
-			 name);
+		         name);
 		die_config(err);
 	}
 }
@@ -93,8 +93,7 @@ static void find_receiver(struct deployer *d)
 	if (n <= 0)
 		fatal("event=setup step=readlink-self");
 	self[n] = '\0';
-	snprintf(d->receiver_path, sizeof(d->receiver_path), "%s/tailhook-receiver",
-		 dirname(self));
+	snprintf(d->receiver_path, sizeof(d->receiver_path), "%s/tailhook-receiver", dirname(self));
 	if (access(d->receiver_path, X_OK) < 0)
 		fatal("event=setup path=%s reason=\"tailhook-receiver must be next to tailhook\"",
 		      d->receiver_path);
@@ -131,7 +130,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	log_info("event=stop signal=%s running_deploys=%u", sigabbrev_np((int)sig),
-		 deploy_queue_running(d));
+	         deploy_queue_running(d));
 	d->stopping = 1;
 	receiver_stop(d);
 	maybe_finish(d);
@@ -166,10 +165,17 @@ int main(int argc, char **argv)
 	log_init("deployer");
 	while ((ch = getopt(argc, argv, "f:nVh")) != -1) {
 		switch (ch) {
-		case 'f': file = optarg; break;
-		case 'n': check_only = 1; break;
-		case 'V': printf("tailhook %s\n", TH_VERSION); return 0;
-		default: usage();
+		case 'f':
+			file = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'V':
+			printf("tailhook %s\n", TH_VERSION);
+			return 0;
+		default:
+			usage();
 		}
 	}
 	if (file == NULL || optind != argc)
@@ -188,8 +194,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.privileged)
 		log_warnx("event=setup reason=\"not running as root: cannot switch users; the "
-			  "receiver and every step run as uid %u\"",
-			  (unsigned)geteuid());
+		          "receiver and every step run as uid %u\"",
+		          (unsigned)geteuid());
 	find_receiver(&d);
 	signal(SIGPIPE, SIG_IGN);
 	if (listeners_open(d.cfg.listen, d.cfg.nlisten, d.listen_fds, err, sizeof(err)) < 0)

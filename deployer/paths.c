@@ -41,17 +41,17 @@ static int check_chroot(const struct deployer *d, int create, char *err, size_t 
 	}
 	if (st.st_uid != 0 || (st.st_mode & 022) != 0 || !is_empty_dir(p)) {
 		snprintf(err, errlen,
-			 "%s: chroot must be an empty directory owned by root and not "
-			 "writable by group or others",
-			 p);
+		         "%s: chroot must be an empty directory owned by root and not "
+		         "writable by group or others",
+		         p);
 		return -1;
 	}
 	return 0;
 }
 
 /* A checkout or target: created for the site user, or owned by it. */
-static int check_site_dir(const struct deployer *d, size_t i, const char *p, int create,
-			  char *err, size_t errlen)
+static int check_site_dir(const struct deployer *d, size_t i, const char *p, int create, char *err,
+                          size_t errlen)
 {
 	const struct th_user *u = &d->site_users[i];
 	struct stat st;
@@ -71,7 +71,7 @@ static int check_site_dir(const struct deployer *d, size_t i, const char *p, int
 	}
 	if (d->privileged && st.st_uid != u->uid) {
 		snprintf(err, errlen, "%s: must be owned by the site user %s (uid %u)", p, u->name,
-			 (unsigned)u->uid);
+		         (unsigned)u->uid);
 		return -1;
 	}
 	return 0;

@@ -25,7 +25,7 @@
 #include "setup_send.h"
 
 #define RESTART_FIRST_MS 200
-#define RESTART_MAX_MS 30000
+#define RESTART_MAX_MS   30000
 #define HEALTHY_AFTER_MS 10000
 
 /* In the child: move fds to their fixed numbers and exec the receiver. */
@@ -132,9 +132,9 @@ static void describe_status(int status, char *out, size_t outsz)
 	if (WIFEXITED(status))
 		snprintf(out, outsz, "exit %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
-		snprintf(out, outsz, "signal %s", sigabbrev_np(WTERMSIG(status)) != NULL
-						      ? sigabbrev_np(WTERMSIG(status))
-						      : "?");
+		snprintf(out, outsz, "signal %s",
+		         sigabbrev_np(WTERMSIG(status)) != NULL ? sigabbrev_np(WTERMSIG(status))
+		                                                : "?");
 	else
 		snprintf(out, outsz, "status %d", status);
 }
@@ -157,7 +157,7 @@ void receiver_exited(struct deployer *d, int status)
 	else if ((d->restart_delay_ms *= 2) > RESTART_MAX_MS)
 		d->restart_delay_ms = RESTART_MAX_MS;
 	log_warnx("event=receiver-exit status=\"%s\" lived_ms=%lld restart_in_ms=%u", how, lived,
-		  d->restart_delay_ms);
+	          d->restart_delay_ms);
 	tv.tv_sec = d->restart_delay_ms / 1000;
 	tv.tv_usec = (d->restart_delay_ms % 1000) * 1000;
 	evtimer_add(d->restart_ev, &tv);

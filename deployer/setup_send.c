@@ -73,7 +73,8 @@ int setup_send_memfd(const struct deployer *d)
 		fd = memfd_create("tailhook-setup", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd >= 0)
 		ok = write_all(fd, blob, len) == 0 &&
-		     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+		     fcntl(fd, F_ADD_SEALS,
+		           F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
 	if (blob != NULL)
 		explicit_bzero(blob, len);
 	free(blob);

@@ -48,7 +48,7 @@ static void child(const struct step_ctx *ctx, char *const argv[], int out)
 }
 
 static void emit_line(const struct step_ctx *ctx, const char *step, struct linebuf *lb,
-		      int want_capture, struct step_result *res)
+                      int want_capture, struct step_result *res)
 {
 	char clean[600];
 
@@ -59,12 +59,12 @@ static void emit_line(const struct step_ctx *ctx, const char *step, struct lineb
 	}
 	log_sanitize(clean, sizeof(clean), lb->buf, lb->len);
 	log_info("event=deploy-output site=%s delivery=%s step=%s line=\"%s\"", ctx->site,
-		 ctx->delivery, step, clean);
+	         ctx->delivery, step, clean);
 }
 
 /* Splits what arrived into lines; over-long lines are cut, not lost. */
 static void take_output(const struct step_ctx *ctx, const char *step, struct linebuf *lb,
-			const char *p, size_t n, int want_capture, struct step_result *res)
+                        const char *p, size_t n, int want_capture, struct step_result *res)
 {
 	size_t i;
 
@@ -88,8 +88,8 @@ static void set_status(struct step_result *res, int status)
 		snprintf(res->status, sizeof(res->status), "signal %d", WTERMSIG(status));
 }
 
-static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int fd,
-		  int want_capture, struct step_result *res)
+static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int fd, int want_capture,
+                  struct step_result *res)
 {
 	long long deadline = mono_ms() + (long long)ctx->timeout * 1000;
 	struct linebuf lb = {.len = 0};
@@ -103,7 +103,8 @@ static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int f
 		if (left <= 0) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			snprintf(res->status, sizeof(res->status), "timeout after %us", ctx->timeout);
+			snprintf(res->status, sizeof(res->status), "timeout after %us",
+			         ctx->timeout);
 			res->ok = 0;
 			goto out;
 		}
@@ -125,7 +126,7 @@ out:
 }
 
 void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
-	      struct step_result *res)
+              struct step_result *res)
 {
 	int p[2];
 	pid_t pid;

@@ -12,15 +12,15 @@ struct step_ctx {
 	const char *site;
 	const char *delivery;
 	const struct th_user *user; /* NULL: run as ourselves (not root) */
-	char *const *envp;	    /* the whole environment of the step */
+	char *const *envp;          /* the whole environment of the step */
 	const char *cwd;
-	unsigned timeout;	    /* seconds */
+	unsigned timeout; /* seconds */
 };
 
 struct step_result {
 	int ok;
-	char status[48];    /* "exit 1", "signal KILL", "timeout after 30s", "exec failed" */
-	char capture[128];  /* first line of output, when asked for */
+	char status[48];   /* "exit 1", "signal KILL", "timeout after 30s", "exec failed" */
+	char capture[128]; /* first line of output, when asked for */
 };
 
 /*
@@ -32,6 +32,6 @@ struct step_result {
  * log it).
  */
 void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
-	      struct step_result *res);
+              struct step_result *res);
 
 #endif

@@ -87,7 +87,8 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 		sl = sizeof(ss);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
 				out_of_fds(rx);
 			return; /* EAGAIN, ECONNABORTED, EINTR: try again on the next event */
 		}

@@ -41,7 +41,7 @@ struct conn {
 	size_t out_len, out_off;
 	int final_queued; /* the final answer to the current request is in out[] */
 	int close_after;  /* close once out[] is flushed */
-	int closing;	  /* close_notify queued */
+	int closing;      /* close_notify queued */
 	long long req_start_ms;
 };
 
@@ -78,21 +78,36 @@ static void conn_end(struct conn *c)
 static const char *status_text(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 417:
+		return "Expectation Failed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "Error";
 }
@@ -122,9 +137,9 @@ static void log_decision(struct conn *c, int status, const char *reason)
 	if (c->rr.detail[0] != '\0')
 		snprintf(detail, sizeof(detail), " ref=\"%s\"", c->rr.detail);
 	log_info("event=request site=%s delivery=%s peer=%s method=%s path=%s status=%d "
-		 "reason=\"%s\"%s%s%s",
-		 site, delivery, c->peer, method, path, status, reason, detail,
-		 c->rr.deploy ? " commit=" : "", c->rr.deploy ? c->rr.msg.commit : "");
+	         "reason=\"%s\"%s%s%s",
+	         site, delivery, c->peer, method, path, status, reason, detail,
+	         c->rr.deploy ? " commit=" : "", c->rr.deploy ? c->rr.msg.commit : "");
 }
 
 /* Queues the final answer; `close` when the connection cannot be reused. */
@@ -140,10 +155,11 @@ static void respond(struct conn *c, int status, const char *reason, int close)
 	if (status == 401)
 		reason = "signature check failed";
 	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\n%sConnection: %s\r\n\r\n%s\n",
-		     status, status_text(status), strlen(reason) + 1,
-		     status == 405 ? "Allow: POST\r\n" : "", close ? "close" : "keep-alive", reason);
+	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	             "Content-Length: %zu\r\n%sConnection: %s\r\n\r\n%s\n",
+	             status, status_text(status), strlen(reason) + 1,
+	             status == 405 ? "Allow: POST\r\n" : "", close ? "close" : "keep-alive",
+	             reason);
 	if (n > 0)
 		queue_out(c, head, (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1);
 	c->final_queued = 1;
@@ -175,7 +191,8 @@ static void on_head(struct conn *c)
 		respond(c, 503, "out of memory", 1);
 		return;
 	}
-	arm_timer(c, PH_REQUEST, c->req_start_ms + c->rx->setup.request_timeout * 1000LL - mono_ms());
+	arm_timer(c, PH_REQUEST,
+	          c->req_start_ms + c->rx->setup.request_timeout * 1000LL - mono_ms());
 	if (r->expect_continue && r->version_minor == 1 && r->state == HTTP_BODY)
 		queue_out(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	if (r->state == HTTP_BODY_DONE)

@@ -20,16 +20,16 @@
 
 #include <stddef.h>
 
-#define HTTP_HEAD_MAX 16384 /* bytes of request line + headers + CRLFCRLF */
+#define HTTP_HEAD_MAX    16384 /* bytes of request line + headers + CRLFCRLF */
 #define HTTP_HEADERS_MAX 64
-#define HTTP_TARGET_MAX 2048
+#define HTTP_TARGET_MAX  2048
 
 enum http_state {
-	HTTP_HEAD = 0,	/* reading the head */
+	HTTP_HEAD = 0,  /* reading the head */
 	HTTP_HEAD_DONE, /* head parsed; caller decides */
-	HTTP_BODY,	/* reading Content-Length bytes */
+	HTTP_BODY,      /* reading Content-Length bytes */
 	HTTP_BODY_DONE, /* whole request read */
-	HTTP_ERROR,	/* see error_status and error_reason */
+	HTTP_ERROR,     /* see error_status and error_reason */
 };
 
 struct http_header {
@@ -41,7 +41,7 @@ struct http_header {
 
 struct http_req {
 	enum http_state state;
-	int error_status;	  /* 400, 411, 417, 431, 501, 505 */
+	int error_status;         /* 400, 411, 417, 431, 501, 505 */
 	const char *error_reason; /* constant string for the log */
 
 	char head[HTTP_HEAD_MAX];
@@ -57,7 +57,7 @@ struct http_req {
 	int has_content_length;
 	unsigned long long content_length;
 	int expect_continue; /* "Expect: 100-continue" (case-insensitive) */
-	int keep_alive;	     /* 1.1 without "close", or 1.0 with "keep-alive" */
+	int keep_alive;      /* 1.1 without "close", or 1.0 with "keep-alive" */
 
 	/* Valid from HTTP_BODY on. */
 	unsigned char *body; /* malloc'd, content_length bytes */
@@ -98,8 +98,7 @@ int http_req_begin_body(struct http_req *r);
  * case-insensitive) and stores its length in *len, or NULL if absent.
  * `count` (may be NULL) receives how many headers have that name.
  */
-const char *http_req_header(const struct http_req *r, const char *name, size_t *len,
-			    size_t *count);
+const char *http_req_header(const struct http_req *r, const char *name, size_t *len, size_t *count);
 
 /* Frees the body and returns to HTTP_HEAD for the next request. */
 void http_req_reset(struct http_req *r);

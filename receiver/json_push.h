@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#define JSON_REF_MAX 1024	   /* bytes of the decoded ref */
+#define JSON_REF_MAX    1024       /* bytes of the decoded ref */
 #define JSON_MAX_TOKENS (1u << 20) /* more than this is refused as too complex */
 
 struct push_info {
@@ -25,13 +25,14 @@ struct push_info {
 
 enum json_result {
 	JSON_OK = 0,
-	JSON_INVALID,	/* not one strict JSON object spanning the whole body
-			   (trailing whitespace allowed), NUL byte, bad syntax */
+	JSON_INVALID,   /* not one strict JSON object spanning the whole body
+	                   (trailing whitespace allowed), NUL byte, bad syntax */
 	JSON_DUPLICATE, /* a top-level key among ref/after/deleted appears twice */
-	JSON_TOO_BIG,	/* more than JSON_MAX_TOKENS tokens */
+	JSON_TOO_BIG,   /* more than JSON_MAX_TOKENS tokens or nested deeper than 64
+	                   (jsmn's time grows with the square of the depth) */
 	JSON_BAD_FIELD, /* ref not a string, bad escape, \u0000, ref too long;
-			   after not a string of 40 hex digits; deleted not
-			   true/false */
+	                   after not a string of 40 hex digits; deleted not
+	                   true/false */
 };
 
 /*

@@ -54,7 +54,7 @@ static void load_keys(struct rx *rx)
 	char err[160];
 
 	if (tls_keys_load(&rx->keys, rx->setup.cert_pem, rx->setup.cert_len, rx->setup.key_pem,
-			  rx->setup.key_len, err, sizeof(err)) < 0)
+	                  rx->setup.key_len, err, sizeof(err)) < 0)
 		fatalx("event=setup reason=\"%s\"", err);
 	/* The decoded key is all the receiver keeps; drop the PEM copy. */
 	explicit_bzero(rx->setup.key_pem, rx->setup.key_len);
@@ -85,10 +85,8 @@ static void prepare_loop(struct rx *rx)
 	rx->base = event_base_new();
 	if (rx->base == NULL)
 		fatalx("event=setup reason=\"event_base_new failed\"");
-	rx->sockpair_ev =
-	    event_new(rx->base, rx->sockpair, EV_READ | EV_PERSIST, sockpair_cb, rx);
-	if (rx->sockpair_ev == NULL || event_add(rx->sockpair_ev, NULL) < 0 ||
-	    accept_setup(rx) < 0)
+	rx->sockpair_ev = event_new(rx->base, rx->sockpair, EV_READ | EV_PERSIST, sockpair_cb, rx);
+	if (rx->sockpair_ev == NULL || event_add(rx->sockpair_ev, NULL) < 0 || accept_setup(rx) < 0)
 		fatalx("event=setup reason=\"cannot register events\"");
 }
 
@@ -121,7 +119,7 @@ int main(void)
 		fatalx("event=sandbox step=seccomp reason=\"cannot install the filter\"");
 
 	log_info("event=ready sites=%zu listeners=%u pid=%ld", rx.setup.nsites, rx.setup.nlisten,
-		 pid);
+	         pid);
 	event_base_dispatch(rx.base);
 	return 0;
 }

@@ -39,4 +39,7 @@ int rng_init(void)
 	return 0;
 }
 
-void rng_bytes(void *out, size_t n) { br_hmac_drbg_generate(&master, out, n); }
+void rng_bytes(void *out, size_t n)
+{
+	br_hmac_drbg_generate(&master, out, n);
+}

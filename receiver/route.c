@@ -72,7 +72,7 @@ static int header_is(const struct http_req *r, const char *name, const char *val
 }
 
 static int check_signature(const struct th_setup_site *site, const struct http_req *r,
-			   struct route_result *out)
+                           struct route_result *out)
 {
 	size_t len, count;
 	const char *v = http_req_header(r, "X-Hub-Signature-256", &len, &count);
@@ -82,8 +82,8 @@ static int check_signature(const struct th_setup_site *site, const struct http_r
 	if (count > 1)
 		sr = SIG_MALFORMED;
 	else
-		sr = sig_verify_sha256(v, len, "sha256=", site->secret, site->secret_len,
-				       r->body, r->body_len);
+		sr = sig_verify_sha256(v, len, "sha256=", site->secret, site->secret_len, r->body,
+		                       r->body_len);
 	if (sr == SIG_OK)
 		return 0;
 	set(out, 401, sig_strerror(sr));
@@ -97,7 +97,7 @@ static int is_zero_commit(const char *hex)
 
 /* The ref decision: deploy only an update of exactly refs/heads/<branch>. */
 static void decide_ref(const struct th_setup_site *site, const struct push_info *pi,
-		       struct route_result *out)
+                       struct route_result *out)
 {
 	static const char heads[] = "refs/heads/";
 	size_t blen = strlen(site->branch);

@@ -12,11 +12,11 @@
 #include "setup_blob.h"
 
 struct route_result {
-	int status;	    /* HTTP status, 0 = go on reading the body */
+	int status;         /* HTTP status, 0 = go on reading the body */
 	const char *reason; /* constant text for the log and the response body */
 	char detail[160];   /* optional sanitized detail (e.g. the ignored ref) */
-	int site;	    /* index, or -1 when no site matched */
-	int deploy;	    /* 1: msg is valid and must be sent before answering 202 */
+	int site;           /* index, or -1 when no site matched */
+	int deploy;         /* 1: msg is valid and must be sent before answering 202 */
 	struct th_msg msg;
 };
 

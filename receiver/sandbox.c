@@ -32,7 +32,7 @@ void sandbox_drop_privileges(const struct th_setup *s)
 
 	if (!s->privileged) {
 		log_warnx("event=sandbox reason=\"not started as root: no chroot and no user "
-			  "switch; no_new_privs, rlimits and seccomp still apply\"");
+		          "switch; no_new_privs, rlimits and seccomp still apply\"");
 		return;
 	}
 	if (chroot(s->chroot) < 0)
@@ -107,8 +107,8 @@ static void sigsys_debug(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	n = snprintf(line, sizeof(line),
-		     "tailhook[receiver]: level=fatal event=seccomp-violation syscall=%s nr=%d\n",
-		     name != NULL ? name : "?", si->si_syscall);
+	             "tailhook[receiver]: level=fatal event=seccomp-violation syscall=%s nr=%d\n",
+	             name != NULL ? name : "?", si->si_syscall);
 	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
 		_exit(3);
 	_exit(3);
@@ -126,7 +126,7 @@ static int add_rules(scmp_filter_ctx ctx)
 	}
 	/* mmap for large buffers, but never executable memory. */
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	                        SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 }
 
 int sandbox_seccomp(void)
@@ -143,7 +143,7 @@ int sandbox_seccomp(void)
 		sa.sa_flags = SA_SIGINFO;
 		sigaction(SIGSYS, &sa, NULL);
 		log_warnx("event=sandbox reason=\"TAILHOOK_SECCOMP_DEBUG=1: forbidden syscalls are "
-			  "trapped and logged instead of killing\"");
+		          "trapped and logged instead of killing\"");
 	}
 	ctx = seccomp_init(debug ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)

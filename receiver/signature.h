@@ -25,8 +25,8 @@ enum sig_result {
  * body) computed with BearSSL and compared in constant time.
  */
 enum sig_result sig_verify_sha256(const char *hdr, size_t hdr_len, const char *prefix,
-				  const unsigned char *secret, size_t secret_len,
-				  const unsigned char *body, size_t body_len);
+                                  const unsigned char *secret, size_t secret_len,
+                                  const unsigned char *body, size_t body_len);
 
 /* Constant-time comparison: returns 1 if equal, 0 otherwise. Time depends on n only. */
 int ct_memeq(const void *a, const void *b, size_t n);

@@ -10,30 +10,31 @@
 #include "rng.h"
 
 static const uint16_t suites_ec[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 };
 
 static const uint16_t suites_rsa[] = {
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
 int tls_server_start(br_ssl_server_context *sc, const struct tls_keys *keys, unsigned char *iobuf,
-		     size_t iobuf_len)
+                     size_t iobuf_len)
 {
 	unsigned char seed[32];
 	br_ssl_engine_context *eng = &sc->eng;
 
 	if (keys->key_type == BR_KEYTYPE_EC) {
 		br_ssl_server_init_full_ec(sc, keys->chain, keys->chain_len, keys->issuer_key_type,
-					   &keys->ec);
+		                           &keys->ec);
 		br_ssl_engine_set_suites(eng, suites_ec, sizeof(suites_ec) / sizeof(suites_ec[0]));
 	} else {
 		br_ssl_server_init_full_rsa(sc, keys->chain, keys->chain_len, &keys->rsa);
-		br_ssl_engine_set_suites(eng, suites_rsa, sizeof(suites_rsa) / sizeof(suites_rsa[0]));
+		br_ssl_engine_set_suites(eng, suites_rsa,
+		                         sizeof(suites_rsa) / sizeof(suites_rsa[0]));
 	}
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_buffer(eng, iobuf, iobuf_len, 1);

@@ -14,6 +14,6 @@
  * Returns 0, or -1 if the engine refused to start.
  */
 int tls_server_start(br_ssl_server_context *sc, const struct tls_keys *keys, unsigned char *iobuf,
-		     size_t iobuf_len);
+                     size_t iobuf_len);
 
 #endif

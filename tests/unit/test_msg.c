@@ -37,7 +37,7 @@ static void test_uppercase_commit_lowered(void **state)
 
 	(void)state;
 	assert_int_equal(th_msg_encode(&m, 0, "0123456789ABCDEF0123456789ABCDEF01234567", "x", 1),
-			 TH_MSG_OK);
+	                 TH_MSG_OK);
 	assert_string_equal(m.commit, COMMIT);
 }
 
@@ -48,7 +48,7 @@ static void test_encode_rejects_bad_commit(void **state)
 	(void)state;
 	assert_int_equal(th_msg_encode(&m, 0, "0123", "x", 1), TH_MSG_ECOMMIT);
 	assert_int_equal(th_msg_encode(&m, 0, "g123456789abcdef0123456789abcdef01234567", "x", 1),
-			 TH_MSG_ECOMMIT);
+	                 TH_MSG_ECOMMIT);
 	assert_int_equal(th_msg_encode(&m, 0, NULL, "x", 1), TH_MSG_ECOMMIT);
 }
 
@@ -144,9 +144,12 @@ static void test_bad_delivery(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_roundtrip),	     cmocka_unit_test(test_uppercase_commit_lowered),
-	    cmocka_unit_test(test_encode_rejects_bad_commit), cmocka_unit_test(test_delivery_cleaned),
-	    cmocka_unit_test(test_wrong_sizes),	     cmocka_unit_test(test_bad_fields),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_uppercase_commit_lowered),
+	    cmocka_unit_test(test_encode_rejects_bad_commit),
+	    cmocka_unit_test(test_delivery_cleaned),
+	    cmocka_unit_test(test_wrong_sizes),
+	    cmocka_unit_test(test_bad_fields),
 	    cmocka_unit_test(test_bad_delivery),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,9 +157,11 @@ static void do_allowed(int fd)
 
 	if (big == NULL)
 		_exit(2);
+	char *bigger;
+
 	memset(big, 1, 8 << 20);
-	big = realloc(big, 16 << 20);
-	free(big);
+	bigger = realloc(big, 16 << 20);
+	free(bigger != NULL ? bigger : big);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (write(p, "x", 1) != 1)
 		_exit(3);
