@@ -32,6 +32,9 @@ LIBS_DEPLOYER = -levent_core -linih -lbearssl
 
 .PHONY: all check unit integration demo deps clean format lint install
 
+# Fuzzing targets (fuzz, fuzz-smoke, fuzz-coverage) live with the fuzzers.
+-include fuzz/fuzz.mk
+
 all: $(BUILD)/tailhook $(BUILD)/tailhook-receiver
 
 $(BUILD)/tailhook: $(BUILD)/deployer/main.o $(DEPLOYER_OBJ) $(COMMON_OBJ)
