@@ -32,9 +32,6 @@ LIBS_DEPLOYER = -levent_core -linih -lbearssl
 
 .PHONY: all check unit integration demo deps clean format lint install
 
-# Fuzzing targets (fuzz, fuzz-smoke, fuzz-coverage) live with the fuzzers.
--include fuzz/fuzz.mk
-
 all: $(BUILD)/tailhook $(BUILD)/tailhook-receiver
 
 $(BUILD)/tailhook: $(BUILD)/deployer/main.o $(DEPLOYER_OBJ) $(COMMON_OBJ)
@@ -84,3 +81,7 @@ lint:
 
 clean:
 	rm -rf build build-* 
+
+# Fuzzing targets (fuzz, fuzz-smoke, fuzz-coverage) live with the fuzzers;
+# included last so that `all` stays the default goal.
+-include fuzz/fuzz.mk
