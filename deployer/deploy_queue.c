@@ -24,11 +24,14 @@ static void start_worker(struct deployer *d, size_t i, const struct th_msg *m)
 		return;
 	}
 	if (pid == 0) {
-		/* The worker must not touch the parent's event loop or sockets. */
+		/* The worker must not touch the parent's event loop or sockets,
+		 * and a Ctrl-C meant for the foreground daemon must not kill it
+		 * mid-step: the deployer decides when deploys stop. */
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		setsid();
 		close_range(3, ~0U, 0);
 		_exit(deploy_run(d, i, m));
 	}

@@ -47,6 +47,9 @@ static void exec_receiver(const struct deployer *d, int sock, int setup)
 		if (tmp[i] < 0 || dup2(tmp[i], TH_FD_SOCKPAIR + (int)i) < 0)
 			_exit(126);
 	close_range(TH_FD_SOCKPAIR + (unsigned)n, ~0U, 0);
+	/* Its own session: a terminal's Ctrl-C stops the deployer, which then
+	 * stops the receiver in order. */
+	setsid();
 	if (dv != NULL && strcmp(dv, "1") == 0)
 		strcat(dbg, "1");
 	else

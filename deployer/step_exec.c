@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ struct linebuf {
 	int captured;
 };
 
-static void child(const struct step_ctx *ctx, char *const argv[], int out)
+static void child(const struct step_ctx *ctx, char *const argv[], int out, pid_t parent)
 {
 	int null = open("/dev/null", O_RDONLY);
 
@@ -36,6 +37,10 @@ static void child(const struct step_ctx *ctx, char *const argv[], int out)
 		dprintf(2, "tailhook: cannot switch to user %s\n", ctx->user->name);
 		_exit(126);
 	}
+	/* Set after the user switch, which would clear it: if the worker dies,
+	 * the step dies too instead of running on as an orphan. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(126);
 	if (chdir(ctx->cwd) < 0) {
 		dprintf(2, "tailhook: cannot enter %s: %s\n", ctx->cwd, strerror(errno));
 		_exit(126);
@@ -129,7 +134,7 @@ void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], 
               struct step_result *res)
 {
 	int p[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->status, sizeof(res->status), "exec failed");
@@ -142,7 +147,7 @@ void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], 
 		return;
 	}
 	if (pid == 0)
-		child(ctx, argv, p[1]);
+		child(ctx, argv, p[1], parent);
 	close(p[1]);
 	watch(ctx, step, pid, p[0], want_capture, res);
 	close(p[0]);
