@@ -302,7 +302,7 @@ echo "this build fails on purpose" >&2
 exit 1
 """
 
-DEFAULT_SECRET = b"it-secret-\x01 with spaces and bytes"
+DEFAULT_SECRET = b"it-secret with spaces, =signs and ;semicolons"
 
 
 @dataclasses.dataclass
