@@ -131,7 +131,9 @@ static void log_decision(struct conn *c, int status, const char *reason)
 
 	if (r != NULL && r->state != HTTP_HEAD && r->method != NULL) {
 		log_sanitize(method, sizeof(method), r->method, strlen(r->method));
-		log_sanitize(path, sizeof(path), r->target, strlen(r->target));
+		/* A request line refused at its target has a method but no target. */
+		if (r->target != NULL)
+			log_sanitize(path, sizeof(path), r->target, strlen(r->target));
 		route_delivery(r, delivery, sizeof(delivery));
 	}
 	if (c->rr.detail[0] != '\0')
