@@ -23,8 +23,19 @@ void deploy_request_recv(int fd, short what, void *arg)
 	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
-		receiver_kill(d, n == 0 ? "socketpair closed or empty packet" : "socketpair error");
+	if (n == 0) {
+		/* End of file when the receiver dies, or (SOCK_SEQPACKET) an empty
+		 * packet from a live one, which no correct receiver sends.  The
+		 * kernel closes a dying process's fds before it can be reaped, so
+		 * the two cannot be told apart reliably: either way this receiver
+		 * is done, and SIGCHLD restarts it. */
+		log_info("event=receiver-eof pid=%ld note=\"socketpair closed or empty packet\"",
+		         (long)d->rx_pid);
+		receiver_end(d);
+		return;
+	}
+	if (n < 0) {
+		receiver_kill(d, "socketpair error");
 		return;
 	}
 	e = th_msg_decode(&m, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,

@@ -101,7 +101,7 @@ void receiver_start(struct deployer *d)
 	log_info("event=receiver-start pid=%ld", (long)pid);
 }
 
-static void close_sock(struct deployer *d)
+static void forget_sock(struct deployer *d)
 {
 	if (d->rx_ev != NULL) {
 		event_free(d->rx_ev);
@@ -120,12 +120,19 @@ void receiver_kill(struct deployer *d, const char *why)
 	log_warnx("event=receiver-kill pid=%ld reason=\"%s\"", (long)d->rx_pid, why);
 	kill(d->rx_pid, SIGKILL);
 	/* Stop reading now: nothing more from this receiver is trusted. */
-	close_sock(d);
+	forget_sock(d);
+}
+
+void receiver_end(struct deployer *d)
+{
+	forget_sock(d);
+	if (d->rx_pid > 0)
+		kill(d->rx_pid, SIGKILL);
 }
 
 void receiver_stop(struct deployer *d)
 {
-	close_sock(d);
+	forget_sock(d);
 	if (d->rx_pid > 0)
 		kill(d->rx_pid, SIGTERM);
 }
@@ -149,7 +156,7 @@ void receiver_exited(struct deployer *d, int status)
 	long long lived = mono_ms() - d->rx_started_ms;
 
 	describe_status(status, how, sizeof(how));
-	close_sock(d);
+	forget_sock(d);
 	d->rx_pid = 0;
 	if (d->stopping) {
 		log_info("event=receiver-exit status=\"%s\"", how);

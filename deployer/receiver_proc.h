@@ -18,6 +18,9 @@ void receiver_kill(struct deployer *d, const char *why);
 /* Called from the SIGCHLD handler when the receiver's pid was reaped. */
 void receiver_exited(struct deployer *d, int status);
 
+/* Stops reading the socketpair and SIGKILLs the receiver, quietly. */
+void receiver_end(struct deployer *d);
+
 /* Closes our end so the receiver exits on its own (shutdown). */
 void receiver_stop(struct deployer *d);
 
