@@ -38,6 +38,17 @@ missing_packages() {
 	printf '%s' "$out"
 }
 
+# Site users must be able to reach paths below /.  A root directory that
+# others cannot search (seen in chroots made with mktemp -d) breaks every
+# multi-user daemon, tailhook's deploys and tests included.
+root_searchable() {
+	[ -n "$(find / -maxdepth 0 -perm -o+x 2>/dev/null)" ]
+}
+if [ "$(id -u)" -eq 0 ] && ! root_searchable; then
+	echo "tailhook: / is not searchable by other users; running chmod go+x / so that site users can reach their files"
+	chmod go+x /
+fi
+
 missing=$(missing_packages)
 [ -z "$missing" ] && exit 0
 
