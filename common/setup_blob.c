@@ -17,6 +17,7 @@ enum rec_type {
 	REC_SITE_MAXBODY,
 	REC_SITE_SECRET,
 	REC_PRIV,
+	REC_LISTEN_PLAIN,
 	REC_CHROOT,
 	REC_END,
 };
@@ -68,6 +69,7 @@ unsigned char *setup_encode(const struct th_setup *s, size_t *len)
 
 	put_rec(&w, REC_LIMITS, limits, sizeof(limits));
 	put_rec(&w, REC_PRIV, priv, sizeof(priv));
+	put_rec(&w, REC_LISTEN_PLAIN, s->listen_plain, sizeof(s->listen_plain));
 	put_str(&w, REC_CHROOT, s->chroot);
 	put_rec(&w, REC_CERT, s->cert_pem, s->cert_len);
 	put_rec(&w, REC_KEY, s->key_pem, s->key_len);
@@ -185,6 +187,8 @@ static int take_rec(struct th_setup *s, uint16_t type, const unsigned char *p, s
 		s->uid = priv[1];
 		s->gid = priv[2];
 		return 0;
+	case REC_LISTEN_PLAIN:
+		return fixed(s->listen_plain, sizeof(s->listen_plain), p, n);
 	case REC_CHROOT:
 		return (s->chroot == NULL && (s->chroot = dup_bytes(p, n)) != NULL) ? 0 : -1;
 	case REC_CERT:
@@ -202,7 +206,7 @@ static int complete(const struct th_setup *s)
 	size_t i;
 
 	if (s->cert_pem == NULL || s->key_pem == NULL || s->chroot == NULL || s->nsites == 0 ||
-	    s->nlisten == 0)
+	    s->nlisten == 0 || s->nlisten > TH_SETUP_MAX_LISTEN)
 		return -1;
 	for (i = 0; i < s->nsites; i++) {
 		const struct th_setup_site *st = &s->sites[i];

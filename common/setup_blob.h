@@ -30,6 +30,7 @@ struct th_setup {
 	uint32_t handshake_timeout, head_timeout, request_timeout, idle_timeout;
 	uint32_t max_connections;
 	uint32_t nlisten;    /* listeners are fds TH_FD_LISTEN0 .. +nlisten-1 */
+	unsigned char listen_plain[16]; /* 1: a Unix socket behind a local proxy, plain HTTP */
 	uint32_t privileged; /* 1: started as root, drop to uid/gid and chroot */
 	uint32_t uid, gid;   /* the receiver's own user */
 	char *chroot;        /* an empty root-owned directory */
