@@ -29,11 +29,11 @@ struct th_setup_site {
 struct th_setup {
 	uint32_t handshake_timeout, head_timeout, request_timeout, idle_timeout;
 	uint32_t max_connections;
-	uint32_t nlisten;    /* listeners are fds TH_FD_LISTEN0 .. +nlisten-1 */
+	uint32_t nlisten;               /* listeners are fds TH_FD_LISTEN0 .. +nlisten-1 */
 	unsigned char listen_plain[16]; /* 1: a Unix socket behind a local proxy, plain HTTP */
-	uint32_t privileged; /* 1: started as root, drop to uid/gid and chroot */
-	uint32_t uid, gid;   /* the receiver's own user */
-	char *chroot;        /* an empty root-owned directory */
+	uint32_t privileged;            /* 1: started as root, drop to uid/gid and chroot */
+	uint32_t uid, gid;              /* the receiver's own user */
+	char *chroot;                   /* an empty root-owned directory */
 	char *cert_pem;
 	size_t cert_len;
 	char *key_pem;
@@ -43,9 +43,10 @@ struct th_setup {
 };
 
 /* Fixed fd numbers in the receiver image, set up by the deployer before exec. */
-#define TH_FD_SOCKPAIR 3
-#define TH_FD_SETUP    4
-#define TH_FD_LISTEN0  5
+#define TH_FD_SOCKPAIR      3
+#define TH_FD_SETUP         4
+#define TH_FD_LISTEN0       5
+#define TH_SETUP_MAX_LISTEN 16
 
 /* Serialises s; returns a malloc'd buffer and its length, or NULL. */
 unsigned char *setup_encode(const struct th_setup *s, size_t *len);
