@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "log.h"
@@ -30,7 +31,7 @@ void accept_resume(struct rx *rx)
 {
 	size_t i;
 
-	if (rx->accepting || rx->nconns >= rx->setup.max_connections)
+	if (rx->accepting || rx->draining || rx->nconns >= rx->setup.max_connections)
 		return;
 	if (evtimer_pending(rx->resume_ev, NULL))
 		return; /* out of fds recently: wait for the back-off */
@@ -72,13 +73,23 @@ static void out_of_fds(struct rx *rx)
 	evtimer_add(rx->resume_ev, &tv);
 }
 
+static int is_plain(const struct rx *rx, int lfd)
+{
+	size_t i;
+
+	for (i = 0; i < rx->nlisten; i++)
+		if (rx->listen_fds[i] == lfd)
+			return rx->setup.listen_plain[i];
+	return 0;
+}
+
 static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct rx *rx = arg;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char peer[80];
-	int i, fd;
+	int i, fd, plain = is_plain(rx, lfd);
 
 	(void)what;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -92,9 +103,25 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
 				out_of_fds(rx);
 			return; /* EAGAIN, ECONNABORTED, EINTR: try again on the next event */
 		}
+		if (plain) {
+			conn_new_plain(rx, fd, "unix");
+			continue;
+		}
 		format_peer(&ss, peer, sizeof(peer));
 		conn_new(rx, fd, peer);
 	}
+}
+
+void accept_stop(struct rx *rx)
+{
+	size_t i;
+
+	for (i = 0; i < rx->nlisten; i++) {
+		event_del(rx->listen_ev[i]);
+		close(rx->listen_fds[i]);
+		rx->listen_fds[i] = -1;
+	}
+	rx->accepting = 0;
 }
 
 int accept_setup(struct rx *rx)

@@ -13,6 +13,9 @@
 /* Creates the listener events (fds already listening, non-blocking). */
 int accept_setup(struct rx *rx);
 
+/* Stops accepting for good and closes the listeners (draining). */
+void accept_stop(struct rx *rx);
+
 /* Re-enables accepting if it was paused and there is room again. */
 void accept_resume(struct rx *rx);
 

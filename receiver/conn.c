@@ -1,9 +1,9 @@
 /*
- * conn.c - drive one TLS connection from libevent and answer its requests.
+ * conn.c - one client connection: its life, its deadlines, its requests.
  *
- * The BearSSL engine is pumped by hand (sendrec/recvrec/sendapp/recvapp)
- * so that every answer is flushed before a close, close_notify is sent,
- * and nothing but our own strict parser touches the decrypted bytes.
+ * The transports (conn_tls.c, conn_plain.c) move bytes; everything that
+ * decides what a request gets happens here and in route.c, the same for
+ * both.
  */
 #include "conn.h"
 
@@ -17,33 +17,11 @@
 #include <unistd.h>
 
 #include "accept.h"
-#include "http_req.h"
 #include "clock.h"
+#include "conn_priv.h"
 #include "log.h"
-#include "route.h"
 #include "tls_server.h"
 #include "to_deployer.h"
-
-enum phase { PH_HANDSHAKE, PH_WAIT_HEAD, PH_HEAD, PH_REQUEST, PH_IDLE };
-
-struct conn {
-	struct rx *rx;
-	int fd;
-	struct event *ev;
-	struct event *timer;
-	enum phase phase;
-	char peer[64];
-	br_ssl_server_context sc;
-	unsigned char *iobuf;
-	struct http_req *req;
-	struct route_result rr;
-	char out[1024];
-	size_t out_len, out_off;
-	int final_queued; /* the final answer to the current request is in out[] */
-	int close_after;  /* close once out[] is flushed */
-	int closing;      /* close_notify queued */
-	long long req_start_ms;
-};
 
 static void arm_timer(struct conn *c, enum phase ph, long long ms)
 {
@@ -57,7 +35,7 @@ static void arm_timer(struct conn *c, enum phase ph, long long ms)
 	evtimer_add(c->timer, &tv);
 }
 
-static void conn_end(struct conn *c)
+void conn_end(struct conn *c)
 {
 	struct rx *rx = c->rx;
 
@@ -68,11 +46,21 @@ static void conn_end(struct conn *c)
 		http_req_free(c->req);
 		free(c->req);
 	}
-	explicit_bzero(&c->sc, sizeof(c->sc));
-	free(c->iobuf);
+	if (c->tls != NULL)
+		explicit_bzero(c->tls, sizeof(*c->tls));
+	free(c->tls);
+	free(c->inbuf);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		rx->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 	rx->nconns--;
 	accept_resume(rx);
+	if (rx->draining && rx->nconns == 0)
+		drain_done(rx);
 }
 
 static const char *status_text(int status)
@@ -150,7 +138,7 @@ static void respond(struct conn *c, int status, const char *reason, int close)
 	char head[512];
 	int n;
 
-	if (c->req == NULL || !c->req->keep_alive)
+	if (c->req == NULL || !c->req->keep_alive || c->rx->draining)
 		close = 1;
 	log_decision(c, status, reason);
 	/* A failed signature gets one fixed text whatever the cause; the log has it. */
@@ -201,8 +189,34 @@ static void on_head(struct conn *c)
 		on_body(c);
 }
 
-/* Feeds decrypted bytes to the parser; returns 1 if anything changed. */
-static int feed_app(struct conn *c, unsigned char *buf, size_t len)
+/* A plain connection's peer is the client the proxy names last. */
+static void peer_from_proxy(struct conn *c)
+{
+	size_t len, start;
+	const char *v = http_req_header(c->req, "X-Forwarded-For", &len, NULL);
+	char addr[48];
+
+	if (!c->plain || v == NULL)
+		return;
+	start = len;
+	while (start > 0 && v[start - 1] != ',')
+		start--;
+	while (start < len && (v[start] == ' ' || v[start] == '\t'))
+		start++;
+	log_sanitize(addr, sizeof(addr), v + start, len - start);
+	snprintf(c->peer, sizeof(c->peer), "%s", addr[0] != '\0' ? addr : "unix");
+}
+
+int conn_accepts_input(const struct conn *c)
+{
+	return c->req != NULL && !c->final_queued && !c->close_after;
+}
+
+/*
+ * Feeds received bytes to the parser; returns how many it used and sets
+ * *progress when anything changed (bytes used or a new state).
+ */
+size_t conn_feed(struct conn *c, const unsigned char *buf, size_t len, int *progress)
 {
 	struct http_req *r = c->req;
 	enum http_state before = r->state;
@@ -213,14 +227,16 @@ static int feed_app(struct conn *c, unsigned char *buf, size_t len)
 		arm_timer(c, PH_HEAD, c->rx->setup.head_timeout * 1000LL);
 	}
 	used = http_req_feed(r, buf, len);
-	br_ssl_engine_recvapp_ack(&c->sc.eng, used);
+	if (r->state == HTTP_HEAD_DONE)
+		peer_from_proxy(c);
 	if (r->state == HTTP_ERROR)
 		respond(c, r->error_status, r->error_reason, 1);
 	else if (r->state == HTTP_HEAD_DONE)
 		on_head(c);
 	else if (r->state == HTTP_BODY_DONE && before != HTTP_BODY_DONE)
 		on_body(c);
-	return used > 0 || r->state != before;
+	*progress = used > 0 || r->state != before;
+	return used;
 }
 
 /* The final answer is on the wire: get ready for the next request. */
@@ -235,123 +251,43 @@ static void request_done(struct conn *c)
 	arm_timer(c, PH_IDLE, c->rx->setup.idle_timeout * 1000LL);
 }
 
-static void push_out(struct conn *c)
+/* The transport has sent n more bytes of out[]. */
+void conn_out_sent(struct conn *c, size_t n)
 {
-	size_t len, n;
-	unsigned char *buf = br_ssl_engine_sendapp_buf(&c->sc.eng, &len);
-
-	n = c->out_len - c->out_off;
-	if (n > len)
-		n = len;
-	memcpy(buf, c->out + c->out_off, n);
-	br_ssl_engine_sendapp_ack(&c->sc.eng, n);
 	c->out_off += n;
-	if (c->out_off == c->out_len) {
-		br_ssl_engine_flush(&c->sc.eng, 0);
-		if (c->final_queued)
-			request_done(c);
-	}
+	if (c->out_off == c->out_len && c->final_queued)
+		request_done(c);
 }
 
-/* Returns 1 on progress, 0 if the socket would block, -1 on error. */
-static int send_records(struct conn *c)
-{
-	size_t len;
-	unsigned char *buf = br_ssl_engine_sendrec_buf(&c->sc.eng, &len);
-	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-
-	if (n > 0) {
-		br_ssl_engine_sendrec_ack(&c->sc.eng, (size_t)n);
-		return 1;
-	}
-	return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
-}
-
-static int recv_records(struct conn *c)
-{
-	size_t len;
-	unsigned char *buf = br_ssl_engine_recvrec_buf(&c->sc.eng, &len);
-	ssize_t n = read(c->fd, buf, len);
-
-	if (n > 0) {
-		br_ssl_engine_recvrec_ack(&c->sc.eng, (size_t)n);
-		return 1;
-	}
-	/* EOF: the client closed its side; nothing more can come. */
-	return (n < 0 && (errno == EAGAIN || errno == EINTR)) ? 0 : -1;
-}
-
-static void wait_for(struct conn *c, short what)
+void conn_wait_for(struct conn *c, short what)
 {
 	event_del(c->ev);
 	event_assign(c->ev, c->rx->base, c->fd, what, event_get_callback(c->ev), c);
 	event_add(c->ev, NULL);
 }
 
-static void handshake_done(struct conn *c)
+/* The transport can carry requests now (TLS handshake done, or plain). */
+int conn_ready_for_requests(struct conn *c)
 {
 	c->req = calloc(1, sizeof(*c->req));
 	if (c->req == NULL)
-		return;
+		return -1;
 	http_req_init(c->req);
 	c->rr.site = -1;
 	arm_timer(c, PH_WAIT_HEAD, c->rx->setup.head_timeout * 1000LL);
-}
-
-static void conn_pump(struct conn *c)
-{
-	br_ssl_engine_context *eng = &c->sc.eng;
-	unsigned st;
-	int rc;
-	size_t len;
-	unsigned char *buf;
-
-	for (;;) {
-		st = br_ssl_engine_current_state(eng);
-		if (st == BR_SSL_CLOSED)
-			return conn_end(c);
-		if (c->req == NULL && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
-			handshake_done(c);
-			if (c->req == NULL)
-				return conn_end(c);
-		}
-		if (st & BR_SSL_SENDREC) {
-			if ((rc = send_records(c)) < 0)
-				return conn_end(c);
-			if (rc == 0)
-				return wait_for(c, EV_WRITE);
-			continue;
-		}
-		if (c->closing)
-			return conn_end(c); /* close_notify is out; don't wait for the peer's */
-		if ((st & BR_SSL_SENDAPP) && c->out_off < c->out_len) {
-			push_out(c);
-			continue;
-		}
-		if (c->close_after && c->out_off == c->out_len && !c->final_queued) {
-			br_ssl_engine_close(eng);
-			c->closing = 1;
-			continue;
-		}
-		if ((st & BR_SSL_RECVAPP) && !c->final_queued && !c->close_after) {
-			buf = br_ssl_engine_recvapp_buf(eng, &len);
-			if (feed_app(c, buf, len))
-				continue;
-		}
-		if (!(st & BR_SSL_RECVREC))
-			return wait_for(c, EV_READ);
-		if ((rc = recv_records(c)) < 0)
-			return conn_end(c);
-		if (rc == 0)
-			return wait_for(c, EV_READ);
-	}
+	return 0;
 }
 
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_pump(arg);
+	if (c->plain)
+		conn_plain_pump(c);
+	else
+		conn_tls_pump(c);
 }
 
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -366,34 +302,60 @@ static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	conn_end(c);
 }
 
-void conn_new(struct rx *rx, int fd, const char *peer)
+static void conn_start(struct rx *rx, int fd, const char *peer, int plain)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c != NULL) {
-		c->iobuf = malloc(BR_SSL_BUFSIZE_BIDI);
 		c->ev = event_new(rx->base, fd, EV_READ, conn_io_cb, c);
 		c->timer = evtimer_new(rx->base, conn_timeout_cb, c);
 	}
-	if (c == NULL || c->iobuf == NULL || c->ev == NULL || c->timer == NULL ||
-	    tls_server_start(&c->sc, &rx->keys, c->iobuf, BR_SSL_BUFSIZE_BIDI) < 0) {
+	if (c == NULL || c->ev == NULL || c->timer == NULL) {
 		log_warnx("event=conn-setup-failed peer=%s", peer);
-		if (c != NULL) {
-			if (c->ev != NULL)
-				event_free(c->ev);
-			if (c->timer != NULL)
-				event_free(c->timer);
-			free(c->iobuf);
-			free(c);
-		}
+		if (c != NULL && c->ev != NULL)
+			event_free(c->ev);
+		if (c != NULL && c->timer != NULL)
+			event_free(c->timer);
+		free(c);
 		close(fd);
 		return;
 	}
 	c->rx = rx;
 	c->fd = fd;
+	c->plain = plain;
 	c->rr.site = -1;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->next = rx->conns;
+	if (rx->conns != NULL)
+		rx->conns->prev = c;
+	rx->conns = c;
 	rx->nconns++;
 	arm_timer(c, PH_HANDSHAKE, rx->setup.handshake_timeout * 1000LL);
 	event_add(c->ev, NULL);
+}
+
+void conn_new(struct rx *rx, int fd, const char *peer)
+{
+	conn_start(rx, fd, peer, 0);
+}
+
+void conn_new_plain(struct rx *rx, int fd, const char *peer)
+{
+	conn_start(rx, fd, peer, 1);
+}
+
+/*
+ * Drain: connections between requests close now; the others get their
+ * answer with "Connection: close".  drain_done runs when none is left.
+ */
+void conn_drain_all(struct rx *rx)
+{
+	struct conn *c = rx->conns, *next;
+
+	while (c != NULL) {
+		next = c->next;
+		if (c->phase == PH_HANDSHAKE || c->phase == PH_WAIT_HEAD || c->phase == PH_IDLE)
+			conn_end(c);
+		c = next;
+	}
 }

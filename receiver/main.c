@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "accept.h"
+#include "conn.h"
 #include "log.h"
 #include "rng.h"
 #include "rx.h"
@@ -74,6 +75,45 @@ static void sockpair_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+void drain_done(struct rx *rx)
+{
+	(void)rx;
+	log_info("event=exit reason=\"drained: every connection finished\"");
+	exit(0);
+}
+
+static void drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rx *rx = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("event=exit reason=\"drain deadline passed\" open_connections=%u", rx->nconns);
+	exit(0);
+}
+
+/*
+ * SIGUSR1 from the deployer (a reload): a new receiver already serves new
+ * connections; this one finishes what it has in flight and exits.
+ */
+static void drain_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct rx *rx = arg;
+	struct timeval tv = {(time_t)rx->setup.request_timeout + 1, 0};
+
+	(void)sig;
+	(void)what;
+	if (rx->draining)
+		return;
+	rx->draining = 1;
+	log_info("event=drain open_connections=%u", rx->nconns);
+	accept_stop(rx);
+	evtimer_add(rx->drain_deadline, &tv);
+	conn_drain_all(rx);
+	if (rx->nconns == 0)
+		drain_done(rx);
+}
+
 static void prepare_loop(struct rx *rx)
 {
 	size_t i;
@@ -86,7 +126,12 @@ static void prepare_loop(struct rx *rx)
 	if (rx->base == NULL)
 		fatalx("event=setup reason=\"event_base_new failed\"");
 	rx->sockpair_ev = event_new(rx->base, rx->sockpair, EV_READ | EV_PERSIST, sockpair_cb, rx);
-	if (rx->sockpair_ev == NULL || event_add(rx->sockpair_ev, NULL) < 0 || accept_setup(rx) < 0)
+	/* Registered before the sandbox: sigaction is not on the allow-list. */
+	rx->drain_ev = evsignal_new(rx->base, SIGUSR1, drain_cb, rx);
+	rx->drain_deadline = evtimer_new(rx->base, drain_deadline_cb, rx);
+	if (rx->sockpair_ev == NULL || event_add(rx->sockpair_ev, NULL) < 0 ||
+	    rx->drain_ev == NULL || rx->drain_deadline == NULL ||
+	    event_add(rx->drain_ev, NULL) < 0 || accept_setup(rx) < 0)
 		fatalx("event=setup reason=\"cannot register events\"");
 }
 

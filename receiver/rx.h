@@ -11,6 +11,7 @@
 
 struct event_base;
 struct event;
+struct conn;
 
 struct rx {
 	struct event_base *base;
@@ -23,7 +24,10 @@ struct rx {
 	struct event *resume_ev; /* re-enables accepting after EMFILE */
 	struct event *sockpair_ev;
 	unsigned nconns;
+	struct conn *conns; /* every open connection */
 	int accepting;
+	int draining; /* SIGUSR1: finish open requests, accept no more, then exit */
+	struct event *drain_ev, *drain_deadline;
 };
 
 #endif

@@ -1,5 +1,8 @@
 /*
- * signature.h - webhook authentication: HMAC-SHA256 over the raw body.
+ * signature.h - webhook authentication: an HMAC over the signed bytes
+ * (SHA-256, or SHA-1 for GitHub's legacy header), or a shared token
+ * (GitLab).  A site may have two secrets while one is being rotated;
+ * either authenticates.
  *
  * This runs before any other parsing of the body: an unauthenticated
  * request never reaches the JSON parser.
@@ -15,6 +18,34 @@ enum sig_result {
 	SIG_MALFORMED, /* wrong prefix, wrong length, or a non-hex digit */
 	SIG_MISMATCH,  /* well-formed, but not the MAC of this body */
 };
+
+/* The secrets of one site: one, or two during a rotation. */
+struct sig_keys {
+	const unsigned char *key[2];
+	size_t len[2];
+	size_t n;
+};
+
+enum sig_alg { SIG_SHA256, SIG_SHA1 };
+
+/*
+ * Like sig_verify_sha256, for either algorithm (SHA-1: 40 hex digits) and
+ * every key in *keys.  All keys are always tried, so the time taken does
+ * not tell which one matched.
+ */
+enum sig_result sig_verify_hmac(enum sig_alg alg, const char *hdr, size_t hdr_len,
+                                const char *prefix, const struct sig_keys *keys,
+                                const unsigned char *body, size_t body_len);
+
+/*
+ * Checks a token header (GitLab's X-Gitlab-Token): the value must equal
+ * one of the keys.  SHA-256 digests of both sides are compared in
+ * constant time, so neither the content nor the length of a secret
+ * shows in the timing.  Empty or absent: SIG_MISSING; longer than
+ * SIG_TOKEN_MAX: SIG_MALFORMED; otherwise SIG_OK or SIG_MISMATCH.
+ */
+#define SIG_TOKEN_MAX 4096
+enum sig_result sig_verify_token(const char *hdr, size_t hdr_len, const struct sig_keys *keys);
 
 /*
  * Checks a signature header value (hdr, hdr_len bytes, not NUL-terminated,

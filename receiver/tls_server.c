@@ -21,6 +21,15 @@ static const uint16_t suites_rsa[] = {
     BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
+/*
+ * One session cache for all connections: a client that resumes skips the
+ * full ECDHE handshake.  Static storage: no allocation in the sandbox, and
+ * only the pages actually used count towards the receiver's memory.
+ */
+static unsigned char cache_store[64 * 1024];
+static br_ssl_session_cache_lru cache;
+static int cache_ready;
+
 int tls_server_start(br_ssl_server_context *sc, const struct tls_keys *keys, unsigned char *iobuf,
                      size_t iobuf_len)
 {
@@ -37,6 +46,11 @@ int tls_server_start(br_ssl_server_context *sc, const struct tls_keys *keys, uns
 		                         sizeof(suites_rsa) / sizeof(suites_rsa[0]));
 	}
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	if (!cache_ready) {
+		br_ssl_session_cache_lru_init(&cache, cache_store, sizeof(cache_store));
+		cache_ready = 1;
+	}
+	br_ssl_server_set_cache(sc, &cache.vtable);
 	br_ssl_engine_set_buffer(eng, iobuf, iobuf_len, 1);
 	rng_bytes(seed, sizeof(seed));
 	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));

@@ -1,0 +1,99 @@
+"""The receiver's connection handling: TLS session resumption, draining on
+SIGUSR1 (what a reload relies on), deadlines and early closes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import ssl
+import time
+
+import thlib
+from thlib import build_request, push_payload
+
+START_WAIT = 5.0
+
+
+def receiver_pid(daemon: thlib.Daemon, since: int | None = None) -> int:
+    ev = daemon.wait_event(thlib.START_TIMEOUT, since=since, role="receiver", event="ready")
+    return int(ev.get("pid"))
+
+
+def test_tls_session_resumption(th):
+    world = th.world()
+    daemon = th.start(world)
+    ctx = thlib.client_context(world.cert)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as first:
+            first.sendall(build_request(world.site.path, b"{}", secret=world.site.secret,
+                                        event="ping"))
+            assert b" 200 " in first.recv(4096)
+            session = first.session
+            assert not first.session_reused
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as second:
+            assert second.session_reused, "the server did not resume the TLS session"
+
+
+def test_drain_finishes_in_flight_request_then_exits(th):
+    world = th.world()
+    daemon = th.start(world)
+    pid = receiver_pid(daemon)
+    body = push_payload("refs/heads/other", "2" * 40)
+    request = build_request(world.site.path, body, secret=world.site.secret)
+    head_len = request.index(b"\r\n\r\n") + 4
+    busy = thlib.TLSClient(daemon.port, world.cert)
+    idle = thlib.TLSClient(daemon.port, world.cert)
+    busy.send(request[:head_len + 10])  # head and a little of the body
+    time.sleep(0.3)
+    mark = daemon.log.mark()
+    os.kill(pid, signal.SIGUSR1)
+    daemon.wait_event(START_WAIT, since=mark, role="receiver", event="drain")
+    # The idle connection is closed at once, the busy one is not.
+    assert idle.read_response(timeout=5) is None
+    idle.close()
+    time.sleep(0.3)
+    assert not daemon.log.events(mark, role="receiver", event="exit")
+    busy.send(request[head_len + 10:])
+    resp, _ = busy.read_final(timeout=5)
+    assert resp is not None and resp.status == 200, resp
+    assert resp.header("connection") == "close"
+    busy.close()
+    ev = daemon.wait_event(START_WAIT, since=mark, role="receiver", event="exit")
+    assert "drained" in ev.raw, ev.raw
+    exit_ev = daemon.wait_event(START_WAIT, since=mark, role="deployer",
+                                event="receiver-exit")
+    assert exit_ev.get("status") == "exit 0", exit_ev.raw
+    # A replacement serves new connections.
+    receiver_pid(daemon, since=mark)
+    resp, _ = thlib.send_request(daemon.port, world.cert, build_request(
+        world.site.path, b"{}", secret=world.site.secret, event="ping"))
+    assert resp.status == 200, resp
+
+
+def test_silent_connection_is_closed_at_handshake_deadline(th):
+    world = th.world()
+    world.write_config(world.config_text().replace(
+        "state-dir =", "handshake-timeout = 1\nstate-dir ="))
+    daemon = th.start(world)
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as s:
+        start = time.monotonic()
+        assert s.recv(1) == b""  # closed by the server, not by our timeout
+        took = time.monotonic() - start
+    assert 0.8 < took < 3.0, took
+
+
+def test_client_closing_early_frees_connection(th):
+    world = th.world()
+    daemon = th.start(world)
+    pid = receiver_pid(daemon)
+    for _ in range(20):
+        c = thlib.TLSClient(daemon.port, world.cert)
+        c.send(b"POST /hook HTTP/1.1\r\nHost: x\r\n")
+        c.close()
+    time.sleep(0.5)
+    sockets = [fd for fd in os.listdir(f"/proc/{pid}/fd")
+               if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")]
+    assert len(sockets) == 2, sockets  # the socketpair and the listener only
