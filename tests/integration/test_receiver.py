@@ -9,6 +9,8 @@ import socket
 import ssl
 import time
 
+import pytest
+
 import thlib
 from thlib import build_request, push_payload
 
@@ -97,3 +99,85 @@ def test_client_closing_early_frees_connection(th):
     sockets = [fd for fd in os.listdir(f"/proc/{pid}/fd")
                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")]
     assert len(sockets) == 2, sockets  # the socketpair and the listener only
+
+
+def _make_rsa_chain(world: thlib.World) -> tuple:
+    """A CA and an RSA leaf it signed; the leaf file is leaf + CA, like
+    Let's Encrypt's fullchain.pem."""
+    d = world.base / "rsa"
+    d.mkdir()
+    run = thlib.run
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test CA",
+         "-days", "2", "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem")])
+    run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(d / "leaf.key"), "-out", str(d / "leaf.csr")])
+    (d / "ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(["openssl", "x509", "-req", "-in", str(d / "leaf.csr"), "-CA", str(d / "ca.pem"),
+         "-CAkey", str(d / "ca.key"), "-CAcreateserial", "-days", "2",
+         "-extfile", str(d / "ext"), "-out", str(d / "leaf.pem")])
+    (d / "fullchain.pem").write_bytes((d / "leaf.pem").read_bytes() +
+                                      (d / "ca.pem").read_bytes())
+    (d / "leaf.key").chmod(0o600)
+    return d / "fullchain.pem", d / "leaf.key", d / "ca.pem"
+
+
+def test_rsa_key_with_full_chain(th):
+    world = th.world()
+    chain, key, ca = _make_rsa_chain(world)
+    text = world.config_text().replace(f"certificate = {world.cert}", f"certificate = {chain}")
+    world.write_config(text.replace(f"key = {world.key}", f"key = {key}"))
+    daemon = th.start(world)
+    # The client trusts only the CA: the server must send the whole chain.
+    with thlib.TLSClient(daemon.port, ca) as client:
+        assert client.version == "TLSv1.2"
+        cipher = client.tls.cipher()[0]
+        assert cipher.startswith("ECDHE-RSA-") and ("GCM" in cipher or "CHACHA" in cipher), \
+            cipher
+        client.send(build_request(world.site.path, b"{}", secret=world.site.secret,
+                                  event="ping"))
+        resp, _ = client.read_final()
+        assert resp is not None and resp.status == 200, resp
+
+
+def test_only_aead_ecdhe_suites(th):
+    world = th.world()
+    daemon = th.start(world)
+    ctx = thlib.client_context(world.cert)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:AES128-GCM-SHA256")
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as raw:
+        try:
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        except ssl.SSLError:
+            return
+    raise AssertionError("a CBC or non-ECDHE suite was accepted")
+
+
+def test_connection_cap_pauses_accept(th):
+    world = th.world()
+    world.write_config(world.config_text().replace(
+        "state-dir =", "max-connections = 2\nstate-dir ="))
+    daemon = th.start(world)
+    held = [thlib.TLSClient(daemon.port, world.cert) for _ in range(2)]
+    # The third connection waits in the kernel's backlog, unserved: its
+    # ClientHello gets no answer...
+    third = socket.create_connection(("127.0.0.1", daemon.port), timeout=5)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = thlib.client_context(world.cert).wrap_bio(incoming, outgoing,
+                                                    server_hostname="127.0.0.1")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    third.sendall(outgoing.read())
+    third.settimeout(1.0)
+    with pytest.raises(socket.timeout):
+        third.recv(1)
+    third.close()
+    # ...and once one closes, new connections are served again.
+    held[0].close()
+    resp, _ = thlib.send_request(daemon.port, world.cert, build_request(
+        world.site.path, b"{}", secret=world.site.secret, event="ping"))
+    assert resp.status == 200
+    held[1].close()
+    assert not daemon.log.events(role="receiver", event="accept-paused")
