@@ -58,13 +58,29 @@ static void set_limit(int resource, rlim_t value, const char *name)
 		fatal("event=sandbox step=setrlimit limit=%s", name);
 }
 
+/* Enough for max-connections, but never above what we may have: raising
+ * the hard limit would need a privilege the receiver no longer holds. */
+static rlim_t nofile_limit(unsigned want)
+{
+	struct rlimit cur;
+
+	if (getrlimit(RLIMIT_NOFILE, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
+	    cur.rlim_max < want) {
+		log_warnx("event=sandbox reason=\"max-connections needs %u fds; the hard limit is "
+		          "%llu\"",
+		          want, (unsigned long long)cur.rlim_max);
+		return cur.rlim_max;
+	}
+	return want;
+}
+
 void sandbox_limits(unsigned max_fds)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("event=sandbox step=no_new_privs");
 	set_limit(RLIMIT_NPROC, 0, "nproc");
 	set_limit(RLIMIT_CORE, 0, "core");
-	set_limit(RLIMIT_NOFILE, max_fds, "nofile");
+	set_limit(RLIMIT_NOFILE, nofile_limit(max_fds), "nofile");
 	/* RLIMIT_FSIZE stays: stderr may be a file, and a zero limit would kill
 	 * the receiver with SIGXFSZ at its first log line. */
 }
