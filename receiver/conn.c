@@ -59,8 +59,8 @@ void conn_end(struct conn *c)
 	free(c);
 	rx->nconns--;
 	accept_resume(rx);
-	if (rx->draining && rx->nconns == 0)
-		drain_done(rx);
+	if (rx->draining && rx->nconns == 0 && rx->drained != NULL)
+		rx->drained(rx);
 }
 
 static const char *status_text(int status)

@@ -15,11 +15,8 @@ void conn_new_plain(struct rx *rx, int fd, const char *peer);
 
 /*
  * Starts draining: idle connections close now, busy ones after their
- * current answer.  drain_done(rx) (receiver/main.c) runs once none is left.
+ * current answer.  rx->drained runs once none is left.
  */
 void conn_drain_all(struct rx *rx);
-
-/* Defined by the receiver's main: every connection of a draining receiver is gone. */
-void drain_done(struct rx *rx);
 
 #endif

@@ -75,7 +75,7 @@ static void sockpair_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void drain_done(struct rx *rx)
+static void drain_done(struct rx *rx)
 {
 	(void)rx;
 	log_info("event=exit reason=\"drained: every connection finished\"");
@@ -127,6 +127,7 @@ static void prepare_loop(struct rx *rx)
 		fatalx("event=setup reason=\"event_base_new failed\"");
 	rx->sockpair_ev = event_new(rx->base, rx->sockpair, EV_READ | EV_PERSIST, sockpair_cb, rx);
 	/* Registered before the sandbox: sigaction is not on the allow-list. */
+	rx->drained = drain_done;
 	rx->drain_ev = evsignal_new(rx->base, SIGUSR1, drain_cb, rx);
 	rx->drain_deadline = evtimer_new(rx->base, drain_deadline_cb, rx);
 	if (rx->sockpair_ev == NULL || event_add(rx->sockpair_ev, NULL) < 0 ||

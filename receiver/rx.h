@@ -28,6 +28,7 @@ struct rx {
 	int accepting;
 	int draining; /* SIGUSR1: finish open requests, accept no more, then exit */
 	struct event *drain_ev, *drain_deadline;
+	void (*drained)(struct rx *rx); /* every connection of a draining receiver is gone */
 };
 
 #endif
