@@ -30,7 +30,8 @@ struct wbuf {
 
 static void put(struct wbuf *w, const void *data, size_t n)
 {
-	if (w->failed)
+	/* n == 0 (the END record) may come with data == NULL: no memcpy then. */
+	if (w->failed || n == 0)
 		return;
 	if (w->len + n > w->cap) {
 		size_t cap = (w->cap + n) * 2;
