@@ -8,7 +8,7 @@
 #   make fuzz-regress    only the corpus and crash files, once each.
 #   make fuzz-coverage   line coverage of the parsers over fuzz/corpus.
 #   make fuzz-merge      fold what fuzzing found into fuzz/corpus (only
-#                        inputs that add coverage).
+#                        inputs that reach new edges: -use_counters=0).
 #   make fuzz-run-NAME   one target (NAME from FUZZ_TARGETS).
 #
 # See docs/fuzzing.md.  Needs clang-14, libclang-rt-14-dev (libFuzzer and
@@ -100,8 +100,8 @@ fuzz-regress-$(1): $(FUZZ_BUILD)/fuzz_$(1)
 
 fuzz-merge-$(1): $(FUZZ_BUILD)/fuzz_$(1)
 	@mkdir -p $(FUZZ_BUILD)/corpus/$(1)
-	$(FUZZ_BUILD)/fuzz_$(1) -merge=1 $(FUZZ_RUN_FLAGS) $(FUZZ_EXTRA_$(1)) fuzz/corpus/$(1) \
-	  $(FUZZ_BUILD)/corpus/$(1)
+	$(FUZZ_BUILD)/fuzz_$(1) -merge=1 -use_counters=0 $(FUZZ_RUN_FLAGS) $(FUZZ_EXTRA_$(1)) \
+	  fuzz/corpus/$(1) $(FUZZ_BUILD)/corpus/$(1)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target_rules,$(t))))
 

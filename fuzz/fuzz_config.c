@@ -3,10 +3,13 @@
  *
  * Input: the config file's bytes.  They are written to a temp file that
  * is created once per process and rewritten for each input, then loaded
- * with config_load(check_owner = 0) and freed.  Corpus configs name
- * FUZZ_SECRET_PATH for secret-file, certificate and key: the harness
- * creates that file (mode 0600, a short secret) on first use, so that
- * valid configs load all the way.
+ * with config_load(check_owner = 0) and freed; a config that loads is
+ * loaded again with the owner checks on, for our uid (must load) and for
+ * another (must not).  Corpus configs name FUZZ_SECRET_PATH for
+ * secret-file, certificate and key: the harness creates that file (mode
+ * 0600, a short secret) on first use, so that valid configs load all the
+ * way, and next to it FUZZ_SECRET_PATH-empty, FUZZ_SECRET_PATH-big (one
+ * byte over TH_SECRET_MAX) and FUZZ_SECRET_PATH-crlf (ends in CR LF).
  *
  * Checked: a failure leaves the config empty and writes exactly one line
  * starting with the file name; a success is fully validated (every field
@@ -34,23 +37,35 @@ void fuzz_config_teardown(void)
 	memcpy(conf_path + strlen(conf_path) - 6, "XXXXXX", 6);
 }
 
-/* Writes the secret next to its final name and renames it: atomic for parallel runs. */
-static void make_secret(void)
+/*
+ * Writes len bytes of `fill` (or of text) next to path and renames the file
+ * into place: atomic, so that parallel fuzzers never see a half-written one.
+ */
+static void make_file(const char *path, const char *text, char fill, size_t len)
 {
-	static const char content[] = "fuzz-secret-0123456789\n";
-	char tmp[] = FUZZ_SECRET_PATH "-XXXXXX";
-	int fd = mkstemp(tmp);
+	char tmp[64];
+	int fd;
 
+	snprintf(tmp, sizeof(tmp), "%s-tmpXXXXXX", path);
+	fd = mkstemp(tmp);
 	FUZZ_CHECK(fd >= 0);
 	FUZZ_CHECK(fchmod(fd, 0600) == 0);
-	FUZZ_CHECK(write(fd, content, sizeof(content) - 1) == (ssize_t)(sizeof(content) - 1));
+	for (size_t i = 0; i < len; i++) {
+		char c = text != NULL ? text[i] : fill;
+		FUZZ_CHECK(write(fd, &c, 1) == 1);
+	}
 	close(fd);
-	FUZZ_CHECK(rename(tmp, FUZZ_SECRET_PATH) == 0);
+	FUZZ_CHECK(rename(tmp, path) == 0);
 }
 
 static void setup(void)
 {
-	make_secret();
+	static const char secret[] = "fuzz-secret-0123456789\n";
+
+	make_file(FUZZ_SECRET_PATH, secret, 0, sizeof(secret) - 1);
+	make_file(FUZZ_SECRET_PATH "-empty", NULL, 0, 0);
+	make_file(FUZZ_SECRET_PATH "-big", NULL, 's', TH_SECRET_MAX + 1);
+	make_file(FUZZ_SECRET_PATH "-crlf", "crlf-secret\r\n", 0, 13);
 	conf_fd = mkstemp(conf_path);
 	FUZZ_CHECK(conf_fd >= 0);
 	atexit(fuzz_config_teardown);
@@ -104,6 +119,13 @@ int fuzz_config_one(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		check_loaded(&cfg);
 		config_free(&cfg);
+		/*
+		 * Every file here is ours and mode 0600, so the deployer's owner
+		 * checks must pass for us and fail for anyone else.
+		 */
+		FUZZ_CHECK(config_load(&cfg, conf_path, 1, geteuid(), err, sizeof(err)) == 0);
+		config_free(&cfg);
+		FUZZ_CHECK(config_load(&cfg, conf_path, 1, geteuid() + 1, err, sizeof(err)) == -1);
 		return 0;
 	}
 	FUZZ_CHECK(rc == -1);

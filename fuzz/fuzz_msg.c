@@ -71,10 +71,21 @@ static void check_encode(const uint8_t *data, size_t size)
 	FUZZ_CHECK(same_fields(&m, &out) && out.site == site);
 }
 
+/* The encoder's own refusals, for any delivery. */
+static void check_encode_refusals(const uint8_t *data, size_t size)
+{
+	static const char commit[] = "0123456789abcdef0123456789abcdef01234567";
+	struct th_msg m;
+
+	FUZZ_CHECK(th_msg_encode(&m, 0, NULL, (const char *)data, size) == TH_MSG_ECOMMIT);
+	FUZZ_CHECK(th_msg_encode(&m, 0x10000, commit, (const char *)data, size) == TH_MSG_ECOMMIT);
+}
+
 int fuzz_msg_one(const uint8_t *data, size_t size)
 {
 	check_decode(data, size);
 	check_encode(data, size);
+	check_encode_refusals(data, size);
 	return 0;
 }
 
