@@ -16,7 +16,8 @@ Input formats (see each harness's header comment):
   msg        the packet as is
   config     the config file as is (files it names: /tmp/tailhook-fuzz-secret)
   tls        split prefix + raw bytes (flag 0x08 clear) or + application
-             data sent by the harness's TLS client (flag 0x08 set)
+             data sent by the harness's TLS client (flag 0x08 set); flag
+             0x20 selects the RSA server, 0x40 the flaky one
 """
 
 import glob
@@ -40,6 +41,8 @@ SECRET_PATH = "/tmp/tailhook-fuzz-secret"  # fuzz.h FUZZ_SECRET_PATH
 TWO_SITES = 0x08
 CLIENT = 0x08
 CLOSE_NOTIFY = 0x10
+RSA = 0x20
+FLAKY = 0x40
 
 
 def read(path):
@@ -222,6 +225,7 @@ def http_streams():
     streams["two-hosts"] = (b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", False)
     streams["many-headers"] = (b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X: y\r\n" * 70 + b"\r\n",
                                False)
+    streams["head-too-large"] = (b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"a" * 16400, False)
     return streams
 
 
@@ -430,6 +434,20 @@ user = docs
         "unbalanced-quote": base.replace("jekyll build", "jekyll 'build"),
         "trailing-backslash": base.replace("jekyll build", "jekyll build\\"),
         "missing-secret": base.replace(SECRET_PATH, "/nonexistent/secret"),
+        "empty-secret": base.replace("secret-file = " + SECRET_PATH,
+                                     "secret-file = " + SECRET_PATH + "-empty"),
+        "big-secret": base.replace("secret-file = " + SECRET_PATH,
+                                   "secret-file = " + SECRET_PATH + "-big"),
+        "crlf-secret": base.replace("secret-file = " + SECRET_PATH,
+                                    "secret-file = " + SECRET_PATH + "-crlf"),
+        "relative-secret": base.replace("secret-file = " + SECRET_PATH, "secret-file = s"),
+        "cert-is-dir": base.replace("certificate = " + SECRET_PATH, "certificate = /tmp"),
+        "nine-sites": SERVER + "".join(
+            "[site s%d]\n" % i + SITE.replace("/hooks/blog", "/hooks/%d" % i)
+            for i in range(9)),
+        "too-many-sites": SERVER + "".join(
+            "[site s%d]\n" % i + SITE.replace("/hooks/blog", "/hooks/%d" % i)
+            for i in range(257)),
         "secret-is-dir": base.replace(SECRET_PATH, "/tmp"),
         "bad-provider": base + "provider = gitlab\n",
         "bad-site-name": SERVER + "[site ..]\n" + SITE,
@@ -492,7 +510,9 @@ def make_tls():
                 "case-C21-http-1.0-request", "case-C22-body-over-cap",
                 "case-C23-get-on-hook-path", "case-C24-unknown-path",
                 "case-C28-wrong-secret", "case-C17-content-length-and-transfer-encoding",
-                "keep-alive-three-pings", "connection-close", "capture-curl-post"):
+                "keep-alive-three-pings", "connection-close", "capture-curl-post",
+                "case-C12-tag-with-branch-name", "capture-curl-large-body-head",
+                "zero-length-body", "head-too-large", "te-gzip", "version-2.0"):
         data, _ = streams[key]
         write("tls", "client-" + key, prefix(CLIENT) + data)
     data, _ = streams["keep-alive-three-pings"]
@@ -502,6 +522,18 @@ def make_tls():
     write("tls", "client-nothing", prefix(CLIENT))
     write("tls", "client-nothing-close-notify", prefix(CLIENT | CLOSE_NOTIFY))
     write("tls", "client-partial-head", prefix(CLIENT) + b"POST /hook HTTP/1.1\r\nHo")
+    write("tls", "client-absolute-form", prefix(CLIENT) + streams["absolute-form"][0])
+    # The flaky server: the body in a later record than the head (the
+    # request timer fires in between), and a deploy the deployer cannot take.
+    data, _ = streams["case-C20-pipelined-ping-then-push"]
+    write("tls", "flaky-client-split-pipelined", prefix(CLIENT | FLAKY, (200, 256)) + data)
+    data, _ = streams["case-C01-escaped-slash-ref"]
+    write("tls", "flaky-client-deploy", prefix(CLIENT | FLAKY) + data)
+    # The RSA server (tls_server.c's other suite list).
+    data, _ = streams["case-C20-pipelined-ping-then-push"]
+    write("tls", "rsa-client-pipelined", prefix(CLIENT | RSA) + data)
+    write("tls", "rsa-raw-clienthello-curl",
+          prefix(RSA) + read(os.path.join(CAPTURES, "clienthello-curl.bin")))
 
 
 def main():
