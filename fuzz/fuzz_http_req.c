@@ -24,13 +24,19 @@
 /* The secret of tests/cases/, so that their signed requests verify here too. */
 static unsigned char secret[] = "case-secret-0123456789";
 
+#define SITE(n, p, b, max)                                                                         \
+	{                                                                                          \
+		.name = (n), .path = (p), .branch = (b), .max_body = (max), .secret = secret,      \
+		.secret_len = sizeof(secret) - 1,                                                  \
+	}
+
 static struct th_setup_site one_site[] = {
-    {"blog", "/hook", "main", 0, 1048576, secret, sizeof(secret) - 1},
+    SITE("blog", "/hook", "main", 1048576),
 };
 
 static struct th_setup_site two_sites[] = {
-    {"small", "/small/hook", "main", 0, 1024, secret, sizeof(secret) - 1},
-    {"docs", "/hook", "release/v1", 0, 1048576, secret, sizeof(secret) - 1},
+    SITE("small", "/small/hook", "main", 1024),
+    SITE("docs", "/hook", "release/v1", 1048576),
 };
 
 static int in_head(const struct http_req *r, const char *p, size_t n)
