@@ -1,7 +1,8 @@
 /*
  * fuzz_tls.c - bytes from a client socket through the receiver's real
- * connection glue: receiver/conn.c's pump, BearSSL's server engine as
- * tls_server.c configures it, and behind it http_req and route.
+ * connection glue: receiver/conn.c and conn_tls.c's pump, BearSSL's server
+ * engine as tls_server.c configures it, and behind it http_req and route
+ * (or conn_plain.c's pump for the plain transport, flag 0x80).
  *
  * Setup, once per process and read-only afterwards: a libevent base,
  * rng_init, a SOCK_SEQPACKET pair standing in for the deployer, and two
@@ -26,7 +27,10 @@
  *   0x40  (without 0x20) the flaky receiver: EC keys, but request and
  *         idle timeouts of 0 s, so that their timers fire on the next loop
  *         pass, and a deployer that has gone (its end of the socketpair is
- *         closed), so that a deploy request is answered 503.
+ *         closed), so that a deploy request is answered 503;
+ *   0x80  a plain connection instead (conn_new_plain: what a Unix-socket
+ *         listener behind a local TLS proxy accepts); the stream is the
+ *         HTTP bytes themselves, written as in raw mode.
  * Then the client end is closed and the loop runs until the connection
  * is freed (rx.nconns back to 0).  Any message that reached the deployer
  * end must pass th_msg_decode.
@@ -52,6 +56,7 @@
 #define FLAG_CLOSE_NOTIFY 0x10u
 #define FLAG_RSA          0x20u
 #define FLAG_FLAKY        0x40u
+#define FLAG_PLAIN        0x80u
 
 /* After this many chunks the rest of the stream goes in one piece. */
 #define MAX_CHUNKS 64
@@ -434,9 +439,12 @@ int fuzz_tls_one(const uint8_t *data, size_t size)
 		sv = (sp.flags & FLAG_FLAKY) ? &g.flaky : &g.ec;
 	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
 	FUZZ_CHECK(sv->rx.nconns == 0);
-	conn_new(&sv->rx, fds[0], "fuzz");
+	if (sp.flags & FLAG_PLAIN)
+		conn_new_plain(&sv->rx, fds[0], "fuzz");
+	else
+		conn_new(&sv->rx, fds[0], "fuzz");
 	FUZZ_CHECK(sv->rx.nconns == 1);
-	if (sp.flags & FLAG_CLIENT)
+	if ((sp.flags & FLAG_CLIENT) && !(sp.flags & FLAG_PLAIN))
 		client_session(sv, fds[1], &sp, data, size, (sp.flags & FLAG_CLOSE_NOTIFY) != 0);
 	else
 		raw_session(sv, fds[1], &sp, data, size);
