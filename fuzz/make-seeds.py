@@ -17,7 +17,8 @@ Input formats (see each harness's header comment):
   config     the config file as is (files it names: /tmp/tailhook-fuzz-secret)
   tls        split prefix + raw bytes (flag 0x08 clear) or + application
              data sent by the harness's TLS client (flag 0x08 set); flag
-             0x20 selects the RSA server, 0x40 the flaky one
+             0x20 selects the RSA server, 0x40 the flaky one, 0x80 the
+             plain (no TLS) transport
 """
 
 import glob
@@ -43,6 +44,7 @@ CLIENT = 0x08
 CLOSE_NOTIFY = 0x10
 RSA = 0x20
 FLAKY = 0x40
+PLAIN = 0x80
 
 
 def read(path):
@@ -529,6 +531,15 @@ def make_tls():
     write("tls", "flaky-client-split-pipelined", prefix(CLIENT | FLAKY, (200, 256)) + data)
     data, _ = streams["case-C01-escaped-slash-ref"]
     write("tls", "flaky-client-deploy", prefix(CLIENT | FLAKY) + data)
+    # The plain transport (a Unix-socket listener behind a TLS proxy).
+    for key in ("case-C20-pipelined-ping-then-push", "case-C16-expect-100-continue",
+                "keep-alive-three-pings", "absolute-form", "head-too-large",
+                "capture-curl-large-body-head", "case-C01-escaped-slash-ref"):
+        data, _ = streams[key]
+        write("tls", "plain-" + key, prefix(PLAIN) + data)
+    data, _ = streams["case-C20-pipelined-ping-then-push"]
+    write("tls", "plain-bytewise-pipelined", prefix(PLAIN, (1,)) + data)
+    write("tls", "plain-flaky-split-pipelined", prefix(PLAIN | FLAKY, (100, 256)) + data)
     # The RSA server (tls_server.c's other suite list).
     data, _ = streams["case-C20-pipelined-ping-then-push"]
     write("tls", "rsa-client-pipelined", prefix(CLIENT | RSA) + data)
