@@ -50,6 +50,7 @@ struct parser {
 	unsigned seen; /* bit i set: key i of the section's table was given */
 	int server_line;
 	size_t sites_cap;
+	int legacy_line; /* line of legacy-sha1 in the current [site], 0 if not given */
 };
 
 struct key;
@@ -356,10 +357,33 @@ static int set_hook_path(struct parser *p, const struct key *k, void *obj, const
 static int set_provider(struct parser *p, const struct key *k, void *obj, const char *v)
 {
 	char q[QUOTE_MAX];
+	int id = th_provider_parse(v);
 
-	if (strcmp(v, "github") != 0)
-		return fail_at(p, p->line, "unknown provider '%s'", quote(q, v));
-	*(enum th_provider *)field(obj, k) = TH_PROVIDER_GITHUB;
+	if (id < 0)
+		return fail_at(p, p->line,
+		               "unknown provider '%s': expected github, gitea, forgejo, gitlab, "
+		               "bitbucket-cloud or bitbucket-server",
+		               quote(q, v));
+	/* legacy-sha1 may come first; whichever comes second reports the clash */
+	if (id != TH_PROVIDER_GITHUB && p->legacy_line != 0)
+		return fail_at(p, p->line, "provider %s: legacy-sha1 (line %d) is only for github",
+		               v, p->legacy_line);
+	*(enum th_provider *)field(obj, k) = (enum th_provider)id;
+	return 0;
+}
+
+/* GitHub's SHA-1 header is weaker than its SHA-256 one: opt-in only, github only. */
+static int set_legacy_sha1(struct parser *p, const struct key *k, void *obj, const char *v)
+{
+	struct th_site *site = obj;
+
+	if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+		return fail_value(p, k, v, "must be yes or no");
+	if (site->provider != TH_PROVIDER_GITHUB)
+		return fail_at(p, p->line, "legacy-sha1 is only for provider github, not %s",
+		               th_provider_name(site->provider));
+	site->legacy_sha1 = strcmp(v, "yes") == 0;
+	p->legacy_line = p->line;
 	return 0;
 }
 
@@ -446,7 +470,8 @@ static size_t strip_newline(const unsigned char *s, size_t n)
 	return n;
 }
 
-static int load_secret(struct parser *p, struct th_site *site, const char *path, int fd)
+static int load_secret(struct parser *p, unsigned char **secret, size_t *secret_len,
+                       const char *path, int fd)
 {
 	/* Two bytes for the newline, one to notice an oversized file. */
 	size_t cap = TH_SECRET_MAX + 3, n = 0;
@@ -471,18 +496,29 @@ static int load_secret(struct parser *p, struct th_site *site, const char *path,
 		free(buf);
 		return -1;
 	}
-	site->secret = buf;
-	site->secret_len = n;
+	*secret = buf;
+	*secret_len = n;
 	return 0;
 }
 
+/*
+ * secret-file may be given twice so that a secret can be rotated: both
+ * authenticate until the old one is removed from the config.
+ */
 static int set_secret(struct parser *p, const struct key *k, void *obj, const char *v)
 {
+	struct th_site *site = obj;
+	int second = site->secret != NULL;
 	struct stat st;
 	int fd, rc;
 
 	if (v[0] != '/')
 		return fail_value(p, k, v, "must be an absolute path");
+	if (second && site->secret2 != NULL)
+		return fail_at(p, p->line,
+		               "secret-file given more than twice (two allow rotation)");
+	if (second && strcmp(site->secret_file, v) == 0)
+		return fail_file(p, k->name, v, "given twice");
 	/* O_NONBLOCK: a FIFO planted here must not hang the deployer. */
 	fd = open(v, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -491,11 +527,13 @@ static int set_secret(struct parser *p, const struct key *k, void *obj, const ch
 		rc = fail_file(p, k->name, v, strerror(errno));
 	else
 		rc = check_private(p, k->name, v, &st);
-	if (rc == 0)
-		rc = load_secret(p, obj, v, fd);
+	if (rc == 0 && second)
+		rc = load_secret(p, &site->secret2, &site->secret2_len, v, fd);
+	else if (rc == 0)
+		rc = load_secret(p, &site->secret, &site->secret_len, v, fd);
 	close(fd);
 	if (rc == 0)
-		rc = store_str(p, str_field(obj, k), v);
+		rc = store_str(p, second ? &site->secret_file2 : str_field(obj, k), v);
 	return rc;
 }
 
@@ -520,7 +558,8 @@ static const struct key server_keys[] = {
 static const struct key site_keys[] = {
     {"path", set_hook_path, SITE(path), 0, 0, K_REQUIRED},
     {"provider", set_provider, SITE(provider), 0, 0, 0},
-    {"secret-file", set_secret, SITE(secret_file), 0, 0, K_REQUIRED},
+    {"secret-file", set_secret, SITE(secret_file), 0, 0, K_REQUIRED | K_MULTI},
+    {"legacy-sha1", set_legacy_sha1, SITE(legacy_sha1), 0, 0, 0},
     {"branch", set_branch, SITE(branch), 0, 0, K_REQUIRED},
     {"remote", set_remote, SITE(remote), 0, 0, K_REQUIRED},
     {"checkout", set_tree, SITE(checkout), 0, 0, K_REQUIRED},
@@ -597,6 +636,36 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	return set_key(user, name, value) == 0;
 }
 
+/*
+ * GitLab sends the secret itself as a header value, and a header cannot
+ * carry control bytes or keep blanks at its ends: such a token would
+ * never match, so it is refused here rather than failing every delivery.
+ */
+static int header_safe(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || s[0] == ' ' || s[n - 1] == ' ')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int check_site(struct parser *p, const struct th_site *site)
+{
+	if (site->provider != TH_PROVIDER_GITLAB)
+		return 0;
+	if (!header_safe(site->secret, site->secret_len))
+		return fail_file(p, "secret-file", site->secret_file,
+		                 "a gitlab token must be printable, without blanks at its ends");
+	if (site->secret2 != NULL && !header_safe(site->secret2, site->secret2_len))
+		return fail_file(p, "secret-file", site->secret_file2,
+		                 "a gitlab token must be printable, without blanks at its ends");
+	return 0;
+}
+
 /* Checks the section being left: required keys are reported at its header. */
 static int close_section(struct parser *p)
 {
@@ -613,6 +682,15 @@ static int close_section(struct parser *p)
 		if ((k->flags & K_REQUIRED) && !(p->seen & (1u << i)))
 			return fail_at(p, p->sec_line, "missing required key '%s' in %s", k->name,
 			               label);
+	if (p->sec == SEC_SITE) {
+		/* fail_file reports p->line: point at the header, as above */
+		int line = p->line, rc;
+
+		p->line = p->sec_line;
+		rc = check_site(p, &p->cfg->sites[p->cfg->nsites - 1]);
+		p->line = line;
+		return rc;
+	}
 	return 0;
 }
 
@@ -621,6 +699,7 @@ static void enter_section(struct parser *p, enum section_kind kind)
 	p->sec = kind;
 	p->sec_line = p->line;
 	p->seen = 0;
+	p->legacy_line = 0;
 }
 
 static int open_server(struct parser *p)
@@ -906,6 +985,10 @@ static void site_free(struct th_site *s)
 	if (s->secret != NULL)
 		explicit_bzero(s->secret, s->secret_len);
 	free(s->secret);
+	if (s->secret2 != NULL)
+		explicit_bzero(s->secret2, s->secret2_len);
+	free(s->secret2);
+	free(s->secret_file2);
 	free(s->name);
 	free(s->path);
 	free(s->secret_file);

@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "provider_id.h"
+
 #define TH_MAX_SITES  256
 #define TH_MAX_LISTEN 16
 #define TH_SECRET_MAX 4096
-
-enum th_provider { TH_PROVIDER_GITHUB = 0 };
 
 struct th_site {
 	char *name; /* from [site NAME] */
@@ -26,6 +26,11 @@ struct th_site {
 	char *secret_file;     /* absolute path */
 	unsigned char *secret; /* file content minus one trailing newline; never logged */
 	size_t secret_len;
+	/* A second secret-file (rotation): either secret authenticates.  NULL if none. */
+	char *secret_file2;
+	unsigned char *secret2;
+	size_t secret2_len;
+	int legacy_sha1;  /* github only: accept X-Hub-Signature sha1= when -256 is absent */
 	char *branch;     /* e.g. "main" or "release/v1" (no "refs/heads/") */
 	char *remote;     /* anything git fetch accepts */
 	char *checkout;   /* absolute path */

@@ -773,7 +773,10 @@ static void test_build_and_misc(void **state)
 	             "@D/th.conf:11: build: unbalanced quote");
 	expect_error(f, edit(f, BASE, "build = jekyll build", "build = make \\"),
 	             "@D/th.conf:11: build: trailing backslash");
-	expect_error(f, BASE "provider = gitlab\n", "@D/th.conf:15: unknown provider 'gitlab'");
+	expect_error(
+	    f, BASE "provider = gitbucket\n",
+	    "@D/th.conf:15: unknown provider 'gitbucket': expected github, gitea, forgejo, "
+	    "gitlab, bitbucket-cloud or bitbucket-server");
 	expect_error(f, edit(f, BASE, "remote = https", "remote = --upload-pack=x https"),
 	             "@D/th.conf:9: remote '--upload-pack=x https://example.org/blog.git': must "
 	             "not start with '-'");
@@ -781,6 +784,103 @@ static void test_build_and_misc(void **state)
 	             "@D/th.conf:14: user 'b:g': not a valid user name");
 	expect_error(f, BASE "timeout = 1\x01\n",
 	             "@D/th.conf:15: control character in value of 'timeout'");
+}
+
+static void test_providers(void **state)
+{
+	static const char *const names[] = {"github", "gitea",           "forgejo",
+	                                    "gitlab", "bitbucket-cloud", "bitbucket-server"};
+	struct fx *f = *state;
+	char text[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), "%sprovider = %s\n", BASE, names[i]);
+		assert_int_equal(load(f, text, 1), 0);
+		assert_int_equal(f->cfg.sites[0].provider, (int)i);
+		assert_string_equal(th_provider_name(f->cfg.sites[0].provider), names[i]);
+		config_free(&f->cfg);
+	}
+	/* the default */
+	assert_int_equal(load(f, BASE, 1), 0);
+	assert_int_equal(f->cfg.sites[0].provider, TH_PROVIDER_GITHUB);
+	assert_null(f->cfg.sites[0].secret2);
+	assert_int_equal(f->cfg.sites[0].legacy_sha1, 0);
+	config_free(&f->cfg);
+	expect_error(f, BASE "provider = GitHub\n",
+	             "@D/th.conf:15: unknown provider 'GitHub': expected github, gitea, forgejo, "
+	             "gitlab, bitbucket-cloud or bitbucket-server");
+}
+
+static void test_secret_rotation(void **state)
+{
+	struct fx *f = *state;
+	char want[256];
+
+	put(f, "next", "n3xt\n", 5, 0600);
+	put(f, "third", "3\n", 2, 0600);
+	assert_int_equal(load(f, BASE "secret-file = @D/next\n", 1), 0);
+	assert_int_equal(f->cfg.sites[0].secret_len, strlen(SECRET));
+	assert_memory_equal(f->cfg.sites[0].secret, SECRET, strlen(SECRET));
+	assert_int_equal(f->cfg.sites[0].secret2_len, 4);
+	assert_memory_equal(f->cfg.sites[0].secret2, "n3xt", 4);
+	assert_non_null(strstr(f->cfg.sites[0].secret_file2, "/next"));
+	config_free(&f->cfg);
+	expect_error(f, BASE "secret-file = @D/next\nsecret-file = @D/third\n",
+	             "@D/th.conf:16: secret-file given more than twice (two allow rotation)");
+	expect_error(f, BASE "secret-file = @D/secret\n",
+	             "@D/th.conf:15: secret-file @D/secret: given twice");
+	put(f, "next", "\n", 1, 0600);
+	expect_error(f, BASE "secret-file = @D/next\n",
+	             "@D/th.conf:15: secret-file @D/next: empty");
+	put(f, "next", "n3xt\n", 5, 0644);
+	expect_error(f, BASE "secret-file = @D/next\n",
+	             owner_msg(want, sizeof(want), "@D/th.conf:15: secret-file @D/next:", PRIVATE));
+}
+
+static void test_legacy_sha1(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, BASE "legacy-sha1 = yes\n", 1), 0);
+	assert_int_equal(f->cfg.sites[0].legacy_sha1, 1);
+	config_free(&f->cfg);
+	assert_int_equal(load(f, BASE "provider = github\nlegacy-sha1 = no\n", 1), 0);
+	assert_int_equal(f->cfg.sites[0].legacy_sha1, 0);
+	config_free(&f->cfg);
+	expect_error(f, BASE "legacy-sha1 = true\n",
+	             "@D/th.conf:15: legacy-sha1 'true': must be yes or no");
+	expect_error(f, BASE "provider = gitea\nlegacy-sha1 = yes\n",
+	             "@D/th.conf:16: legacy-sha1 is only for provider github, not gitea");
+	expect_error(f, BASE "legacy-sha1 = no\nprovider = bitbucket-cloud\n",
+	             "@D/th.conf:16: provider bitbucket-cloud: legacy-sha1 (line 15) is only for "
+	             "github");
+	/* a later site starts afresh */
+	expect_ok(f,
+	          BASE "legacy-sha1 = yes\n[site b]\nprovider = gitlab\npath = /b\n"
+	               "secret-file = @D/secret\nbranch = main\nremote = /r\ncheckout = /c\n"
+	               "build = make\noutput = .\ntarget = /t\nuser = b\n",
+	          1);
+}
+
+static void test_gitlab_token(void **state)
+{
+	struct fx *f = *state;
+
+	put_secret(f, "tok en\n", 7);
+	expect_ok(f, BASE "provider = gitlab\n", 1);
+	put_secret(f, "token \n", 7);
+	expect_error(
+	    f, BASE "provider = gitlab\n",
+	    "@D/th.conf:5: secret-file @D/secret: a gitlab token must be printable, without "
+	    "blanks at its ends");
+	put_secret(f, "to\x01ken\n", 7);
+	expect_error(
+	    f, BASE "provider = gitlab\n",
+	    "@D/th.conf:5: secret-file @D/secret: a gitlab token must be printable, without "
+	    "blanks at its ends");
+	/* an HMAC secret may hold any bytes */
+	expect_ok(f, BASE "provider = gitea\n", 1);
 }
 
 static void test_syntax(void **state)
@@ -851,6 +951,10 @@ int main(void)
 	    T(test_config_missing),
 	    T(test_branch),
 	    T(test_build_and_misc),
+	    T(test_providers),
+	    T(test_secret_rotation),
+	    T(test_legacy_sha1),
+	    T(test_gitlab_token),
 	    T(test_syntax),
 	    cmocka_unit_test(test_free_zeroed),
 	};
