@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider_id.h"
+
 enum rec_type {
 	REC_LIMITS = 1,
 	REC_CERT,
@@ -19,6 +21,8 @@ enum rec_type {
 	REC_PRIV,
 	REC_LISTEN_PLAIN,
 	REC_CHROOT,
+	REC_SITE_SECRET2, /* optional */
+	REC_SITE_FLAGS,   /* optional */
 	REC_END,
 };
 
@@ -82,6 +86,9 @@ unsigned char *setup_encode(const struct th_setup *s, size_t *len)
 		put_rec(&w, REC_SITE_PROVIDER, &st->provider, sizeof(st->provider));
 		put_rec(&w, REC_SITE_MAXBODY, &st->max_body, sizeof(st->max_body));
 		put_rec(&w, REC_SITE_SECRET, st->secret, st->secret_len);
+		if (st->secret2 != NULL)
+			put_rec(&w, REC_SITE_SECRET2, st->secret2, st->secret2_len);
+		put_rec(&w, REC_SITE_FLAGS, &st->flags, sizeof(st->flags));
 	}
 	put_rec(&w, REC_END, NULL, 0);
 	if (w.failed) {
@@ -162,6 +169,16 @@ static int take_site_rec(struct th_setup *s, uint16_t type, const unsigned char 
 		st->secret = (unsigned char *)dup_bytes(p, n);
 		st->secret_len = n;
 		return st->secret == NULL ? -1 : 0;
+	case REC_SITE_SECRET2:
+		if (st->secret2 != NULL || n == 0)
+			return -1;
+		st->secret2 = (unsigned char *)dup_bytes(p, n);
+		st->secret2_len = n;
+		return st->secret2 == NULL ? -1 : 0;
+	case REC_SITE_FLAGS:
+		if (fixed(&st->flags, sizeof(st->flags), p, n) < 0)
+			return -1;
+		return (st->flags & ~TH_SITE_FLAGS_KNOWN) == 0 ? 0 : -1;
 	}
 	return -1;
 }
@@ -213,6 +230,11 @@ static int complete(const struct th_setup *s)
 		const struct th_setup_site *st = &s->sites[i];
 		if (st->path == NULL || st->branch == NULL || st->secret == NULL)
 			return -1;
+		/* the receiver indexes its dialect table with this */
+		if (st->provider >= TH_PROVIDER_COUNT)
+			return -1;
+		if ((st->flags & TH_SITE_LEGACY_SHA1) && st->provider != TH_PROVIDER_GITHUB)
+			return -1;
 	}
 	return 0;
 }
@@ -255,6 +277,7 @@ void setup_free(struct th_setup *s)
 		free(s->sites[i].path);
 		free(s->sites[i].branch);
 		wipe_free(s->sites[i].secret, s->sites[i].secret_len);
+		wipe_free(s->sites[i].secret2, s->sites[i].secret2_len);
 	}
 	free(s->sites);
 	free(s->cert_pem);

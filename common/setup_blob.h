@@ -20,10 +20,13 @@ struct th_setup_site {
 	char *name;
 	char *path;
 	char *branch;
-	uint32_t provider;
+	uint32_t provider; /* enum th_provider (provider_id.h) */
 	uint64_t max_body;
 	unsigned char *secret;
 	size_t secret_len;
+	unsigned char *secret2; /* optional second secret (rotation), NULL if none */
+	size_t secret2_len;
+	uint32_t flags; /* TH_SITE_* (provider_id.h) */
 };
 
 struct th_setup {

@@ -45,6 +45,9 @@ static int fill(const struct deployer *d, struct th_setup *s)
 		s->sites[i].max_body = c->sites[i].max_body;
 		s->sites[i].secret = c->sites[i].secret;
 		s->sites[i].secret_len = c->sites[i].secret_len;
+		s->sites[i].secret2 = c->sites[i].secret2;
+		s->sites[i].secret2_len = c->sites[i].secret2_len;
+		s->sites[i].flags = c->sites[i].legacy_sha1 ? TH_SITE_LEGACY_SHA1 : 0;
 	}
 	return 0;
 }
