@@ -111,6 +111,12 @@ static const struct {
     {"rt_sigreturn", "return from the SIGSYS handler in debug mode"},
     {"exit_group", "exit when the deployer goes away"},
     {"exit", "thread exit paths in libc"},
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    /* Sanitizer builds only: ASan's exit path queries its signal stack. */
+    {"sigaltstack", "ASan runtime at exit (sanitizer builds only)"},
+#endif
+#endif
 };
 
 static void sigsys_debug(int sig, siginfo_t *si, void *uc)
