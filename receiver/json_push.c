@@ -9,6 +9,7 @@
  * and the three values we read.  Values of other keys are only skipped.
  */
 #include "json_push.h"
+#include "json_walk.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@
 
 #define AFTER_HEX 40
 
-struct doc {
+struct json_doc {
 	const char *js;
 	size_t len; /* without trailing whitespace */
 	jsmntok_t *t;
@@ -117,7 +118,7 @@ static enum json_result precheck(const char *body, size_t len)
 	return prescan(body, len);
 }
 
-static enum json_result tokenize(struct doc *d, const char *body, size_t len)
+static enum json_result tokenize(struct json_doc *d, const char *body, size_t len)
 {
 	jsmn_parser p;
 	int count;
@@ -277,100 +278,11 @@ static enum json_result decode_str(const char *s, size_t n, struct sink *k)
 	return JSON_OK;
 }
 
-static enum json_result decode_tok(const struct doc *d, int i, struct sink *k)
+static enum json_result decode_tok(const struct json_doc *d, int i, struct sink *k)
 {
 	const jsmntok_t *t = &d->t[i];
 
 	return decode_str(d->js + t->start, (size_t)(t->end - t->start), k);
-}
-
-static enum json_result take_ref(const struct doc *d, int v, struct push_info *out)
-{
-	struct sink k = {out->ref, JSON_REF_MAX, 0};
-	enum json_result r;
-
-	if (out->has_ref)
-		return JSON_DUPLICATE;
-	if (d->t[v].type != JSMN_STRING)
-		return JSON_BAD_FIELD;
-	r = decode_tok(d, v, &k);
-	if (r != JSON_OK)
-		return r;
-	if (k.len > JSON_REF_MAX)
-		return JSON_BAD_FIELD;
-	out->ref[k.len] = '\0';
-	out->ref_len = k.len;
-	out->has_ref = 1;
-	return JSON_OK;
-}
-
-static enum json_result take_after(const struct doc *d, int v, struct push_info *out)
-{
-	char buf[AFTER_HEX];
-	struct sink k = {buf, sizeof(buf), 0};
-	enum json_result r;
-	size_t i;
-
-	if (out->has_after)
-		return JSON_DUPLICATE;
-	if (d->t[v].type != JSMN_STRING)
-		return JSON_BAD_FIELD;
-	r = decode_tok(d, v, &k);
-	if (r != JSON_OK)
-		return r;
-	if (k.len != AFTER_HEX)
-		return JSON_BAD_FIELD;
-	for (i = 0; i < AFTER_HEX; i++) {
-		int h = hex_val(buf[i]);
-
-		if (h < 0)
-			return JSON_BAD_FIELD;
-		out->after[i] = "0123456789abcdef"[h];
-	}
-	out->after[AFTER_HEX] = '\0';
-	out->has_after = 1;
-	return JSON_OK;
-}
-
-static int tok_is(const struct doc *d, int i, const char *lit)
-{
-	const jsmntok_t *t = &d->t[i];
-	size_t n = strlen(lit);
-
-	return (size_t)(t->end - t->start) == n && memcmp(d->js + t->start, lit, n) == 0;
-}
-
-static enum json_result take_deleted(const struct doc *d, int v, struct push_info *out)
-{
-	if (out->has_deleted)
-		return JSON_DUPLICATE;
-	/* jsmn's PRIMITIVE also covers `tru` and `trueish`: compare exactly */
-	if (d->t[v].type != JSMN_PRIMITIVE)
-		return JSON_BAD_FIELD;
-	if (tok_is(d, v, "true"))
-		out->deleted = 1;
-	else if (!tok_is(d, v, "false"))
-		return JSON_BAD_FIELD;
-	out->has_deleted = 1;
-	return JSON_OK;
-}
-
-static enum json_result take_pair(const struct doc *d, int key, struct push_info *out)
-{
-	/* longer than "deleted" cannot match; the sink still validates it all */
-	char name[8];
-	struct sink k = {name, sizeof(name), 0};
-	enum json_result r = decode_tok(d, key, &k);
-
-	if (r != JSON_OK)
-		return r;
-	if (k.len == 3 && memcmp(name, "ref", 3) == 0)
-		return take_ref(d, key + 1, out);
-	if (k.len == 5 && memcmp(name, "after", 5) == 0)
-		return take_after(d, key + 1, out);
-	if (k.len == 7 && memcmp(name, "deleted", 7) == 0)
-		return take_deleted(d, key + 1, out);
-	return JSON_OK;
 }
 
 /* Byte offsets of a token including the quotes jsmn strips from strings. */
@@ -401,18 +313,24 @@ static int gap_ok(const char *js, int from, int to, char sep)
 	return seen;
 }
 
-/* A key must be a string owning exactly one value; scalars own nothing. */
-static int pair_shape_ok(const struct doc *d, int key)
+/* A scalar owns no tokens; jsmn gives one a child after a stray ':'. */
+static int value_shape_ok(const jsmntok_t *v)
+{
+	return v->type == JSMN_OBJECT || v->type == JSMN_ARRAY || v->size == 0;
+}
+
+/* A key must be a string of object obj owning exactly one value. */
+static int pair_shape_ok(const struct json_doc *d, int obj, int key)
 {
 	const jsmntok_t *k = &d->t[key];
 	const jsmntok_t *v = &d->t[key + 1];
 
-	if (k->type != JSMN_STRING || k->size != 1 || k->parent != 0 || v->parent != key)
+	if (k->type != JSMN_STRING || k->size != 1 || k->parent != obj || v->parent != key)
 		return 0;
-	return v->type == JSMN_OBJECT || v->type == JSMN_ARRAY || v->size == 0;
+	return value_shape_ok(v);
 }
 
-static int skip_subtree(const struct doc *d, int v)
+static int skip_subtree(const struct json_doc *d, int v)
 {
 	int j = v + 1;
 
@@ -421,47 +339,196 @@ static int skip_subtree(const struct doc *d, int v)
 	return j;
 }
 
-static enum json_result walk_top(const struct doc *d, struct push_info *out)
+/* Long enough for every key an extractor looks for. */
+#define NAME_MAX_LEN 16
+
+enum json_result json_walk_object(const struct json_doc *d, int o, json_member_fn fn, void *ctx)
 {
-	const jsmntok_t *obj = &d->t[0];
+	const jsmntok_t *obj = &d->t[o];
 	int prev = obj->start + 1;
-	int i = 1;
+	int i = o + 1;
 	int k;
 
-	if (obj->type != JSMN_OBJECT || (size_t)obj->end != d->len)
-		return JSON_INVALID;
+	if (obj->type != JSMN_OBJECT)
+		return JSON_BAD_FIELD;
 	for (k = 0; k < obj->size; k++) {
+		char name[NAME_MAX_LEN];
+		struct sink ks = {name, sizeof(name), 0};
 		enum json_result r;
 
-		if (i + 1 >= d->n || !pair_shape_ok(d, i))
+		if (i + 1 >= d->n || !pair_shape_ok(d, o, i))
 			return JSON_INVALID;
 		if (!gap_ok(d->js, prev, raw_start(&d->t[i]), k > 0 ? ',' : 0) ||
 		    !gap_ok(d->js, raw_end(&d->t[i]), raw_start(&d->t[i + 1]), ':'))
 			return JSON_INVALID;
-		r = take_pair(d, i, out);
+		/* the sink validates the whole key even past its buffer */
+		r = decode_tok(d, i, &ks);
+		if (r == JSON_OK)
+			r = fn(d, i + 1, name, ks.len, ctx);
 		if (r != JSON_OK)
 			return r;
 		prev = raw_end(&d->t[i + 1]);
 		i = skip_subtree(d, i + 1);
 	}
-	if (i != d->n || !gap_ok(d->js, prev, obj->end - 1, 0))
-		return JSON_INVALID;
+	return gap_ok(d->js, prev, obj->end - 1, 0) ? JSON_OK : JSON_INVALID;
+}
+
+enum json_result json_walk_array(const struct json_doc *d, int a, json_elem_fn fn, void *ctx)
+{
+	const jsmntok_t *arr = &d->t[a];
+	int prev = arr->start + 1;
+	int i = a + 1;
+	int k;
+
+	if (arr->type != JSMN_ARRAY)
+		return JSON_BAD_FIELD;
+	for (k = 0; k < arr->size; k++) {
+		enum json_result r;
+
+		if (i >= d->n || d->t[i].parent != a || !value_shape_ok(&d->t[i]))
+			return JSON_INVALID;
+		if (!gap_ok(d->js, prev, raw_start(&d->t[i]), k > 0 ? ',' : 0))
+			return JSON_INVALID;
+		r = fn(d, i, ctx);
+		if (r != JSON_OK)
+			return r;
+		prev = raw_end(&d->t[i]);
+		i = skip_subtree(d, i);
+	}
+	return gap_ok(d->js, prev, arr->end - 1, 0) ? JSON_OK : JSON_INVALID;
+}
+
+enum json_result json_walk_body(const char *body, size_t len, json_member_fn fn, void *ctx)
+{
+	struct json_doc d = {0};
+	enum json_result r = precheck(body, len);
+
+	if (r == JSON_OK)
+		r = tokenize(&d, body, len);
+	if (r != JSON_OK)
+		return r;
+	if (d.t[0].type != JSMN_OBJECT || (size_t)d.t[0].end != d.len)
+		r = JSON_INVALID;
+	if (r == JSON_OK)
+		r = json_walk_object(&d, 0, fn, ctx);
+	/* nothing may follow the object: `{}{}` tokenizes as two */
+	if (r == JSON_OK && skip_subtree(&d, 0) != d.n)
+		r = JSON_INVALID;
+	free(d.t);
+	return r;
+}
+
+static int tok_is(const struct json_doc *d, int i, const char *lit)
+{
+	const jsmntok_t *t = &d->t[i];
+	size_t n = strlen(lit);
+
+	return (size_t)(t->end - t->start) == n && memcmp(d->js + t->start, lit, n) == 0;
+}
+
+int json_is_null(const struct json_doc *d, int v)
+{
+
+	/* jsmn's PRIMITIVE also covers `nul` and `nullx`: compare exactly */
+	return d->t[v].type == JSMN_PRIMITIVE && tok_is(d, v, "null");
+}
+
+int json_is_object(const struct json_doc *d, int v)
+{
+	return d->t[v].type == JSMN_OBJECT;
+}
+
+enum json_result json_take_string(const struct json_doc *d, int v, const char *prefix, char *buf,
+                                  size_t cap, size_t *len)
+{
+	size_t plen = strlen(prefix);
+	struct sink k = {buf, cap, plen};
+	enum json_result r;
+
+	if (d->t[v].type != JSMN_STRING || plen > cap)
+		return JSON_BAD_FIELD;
+	memcpy(buf, prefix, plen);
+	r = decode_tok(d, v, &k);
+	if (r != JSON_OK)
+		return r;
+	if (k.len > cap)
+		return JSON_BAD_FIELD;
+	buf[k.len] = '\0';
+	*len = k.len;
+	return JSON_OK;
+}
+
+enum json_result json_take_hex40(const struct json_doc *d, int v, char out[AFTER_HEX + 1])
+{
+	char buf[AFTER_HEX + 1];
+	size_t len, i;
+	enum json_result r = json_take_string(d, v, "", buf, AFTER_HEX, &len);
+
+	if (r != JSON_OK)
+		return r;
+	if (len != AFTER_HEX)
+		return JSON_BAD_FIELD;
+	for (i = 0; i < AFTER_HEX; i++) {
+		int h = hex_val(buf[i]);
+
+		if (h < 0)
+			return JSON_BAD_FIELD;
+		out[i] = "0123456789abcdef"[h];
+	}
+	out[AFTER_HEX] = '\0';
+	return JSON_OK;
+}
+
+enum json_result json_take_bool(const struct json_doc *d, int v, int *out)
+{
+
+	/* jsmn's PRIMITIVE also covers `tru` and `trueish`: compare exactly */
+	if (d->t[v].type != JSMN_PRIMITIVE)
+		return JSON_BAD_FIELD;
+	if (tok_is(d, v, "true"))
+		*out = 1;
+	else if (tok_is(d, v, "false"))
+		*out = 0;
+	else
+		return JSON_BAD_FIELD;
+	return JSON_OK;
+}
+
+/* The top level of a push body: ref, before, after, deleted, each at most once. */
+static enum json_result push_member(const struct json_doc *d, int v, const char *name, size_t n,
+                                    void *ctx)
+{
+	struct push_info *out = ctx;
+
+	if (n == 3 && memcmp(name, "ref", 3) == 0) {
+		if (out->has_ref++)
+			return JSON_DUPLICATE;
+		return json_take_string(d, v, "", out->ref, JSON_REF_MAX, &out->ref_len);
+	}
+	if (n == 5 && memcmp(name, "after", 5) == 0) {
+		if (out->has_after++)
+			return JSON_DUPLICATE;
+		return json_take_hex40(d, v, out->after);
+	}
+	if (n == 6 && memcmp(name, "before", 6) == 0) {
+		if (out->has_before++)
+			return JSON_DUPLICATE;
+		return json_take_hex40(d, v, out->before);
+	}
+	if (n == 7 && memcmp(name, "deleted", 7) == 0) {
+		if (out->has_deleted++)
+			return JSON_DUPLICATE;
+		return json_take_bool(d, v, &out->deleted);
+	}
 	return JSON_OK;
 }
 
 enum json_result json_push_extract(const char *body, size_t len, struct push_info *out)
 {
-	struct doc d = {0};
 	enum json_result r;
 
 	memset(out, 0, sizeof(*out));
-	r = precheck(body, len);
-	if (r == JSON_OK)
-		r = tokenize(&d, body, len);
-	if (r == JSON_OK) {
-		r = walk_top(&d, out);
-		free(d.t);
-	}
+	r = json_walk_body(body, len, push_member, out);
 	/* never hand back half a result */
 	if (r != JSON_OK)
 		memset(out, 0, sizeof(*out));

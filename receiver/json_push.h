@@ -1,5 +1,5 @@
 /*
- * json_push.h - read `ref`, `after` and `deleted` from a push payload.
+ * json_push.h - read `ref`, `before`, `after` and `deleted` from a push payload.
  *
  * Called only on a body whose signature has been verified.  Uses jsmn in
  * strict mode and walks the top-level object only: a "ref" nested inside
@@ -19,6 +19,8 @@ struct push_info {
 	int has_ref;
 	char after[41]; /* 40 lowercase hex + NUL */
 	int has_after;
+	char before[41]; /* the same, for the ref's previous commit */
+	int has_before;
 	int deleted; /* 1 for JSON true */
 	int has_deleted;
 };
@@ -27,12 +29,13 @@ enum json_result {
 	JSON_OK = 0,
 	JSON_INVALID,   /* not one strict JSON object spanning the whole body
 	                   (trailing whitespace allowed), NUL byte, bad syntax */
-	JSON_DUPLICATE, /* a top-level key among ref/after/deleted appears twice */
+	JSON_DUPLICATE, /* a key the extractor reads appears twice in its object */
 	JSON_TOO_BIG,   /* more than JSON_MAX_TOKENS tokens or nested deeper than 64
 	                   (jsmn's time grows with the square of the depth) */
 	JSON_BAD_FIELD, /* ref not a string, bad escape, \u0000, ref too long;
-	                   after not a string of 40 hex digits; deleted not
-	                   true/false */
+	                   after or before not a string of 40 hex digits;
+	                   deleted not true/false; a walked object or array of
+	                   the wrong type */
 };
 
 /*

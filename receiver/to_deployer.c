@@ -6,8 +6,16 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "clock.h"
+#include "dedupe.h"
+
 int deploy_request_send(int fd, const struct th_msg *m)
 {
 	ssize_t n = send(fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL);
-	return n == (ssize_t)sizeof(*m) ? 0 : -1;
+
+	if (n != (ssize_t)sizeof(*m))
+		return -1;
+	/* Only a request that reached the deployer makes a redelivery a duplicate. */
+	dedupe_note(m, mono_ms());
+	return 0;
 }
