@@ -91,7 +91,12 @@ class CasePool:
         self.entries: dict[tuple, tuple[thlib.World, thlib.Daemon]] = {}
         self.start_errors: dict[tuple, str] = {}
 
-    def get(self, case: thlib.Case) -> tuple[thlib.World, thlib.Daemon]:
+    def get(self, case: thlib.Case, fresh: bool = False) -> tuple[thlib.World, thlib.Daemon]:
+        """`fresh`: a daemon that has seen no earlier case.  The receiver
+        answers a delivery id it has already deployed (with the same commit)
+        as a duplicate, and the shared cases reuse one delivery id and
+        commit, so a case that must deploy needs a receiver that has not
+        deployed them yet."""
         key = thlib.case_config_key(case)
         if key in self.start_errors:
             pytest.fail(f"the daemon for this case's config did not start earlier:\n"
@@ -100,7 +105,9 @@ class CasePool:
         if entry is not None:
             world, daemon = entry
             if daemon.alive() and daemon.wait_idle(world.site.name, self.IDLE_WAIT):
-                return world, daemon
+                if not fresh:
+                    return world, daemon
+                daemon.stop()
             # Dead, or a deploy that never ends: start afresh so that one
             # bad case does not spoil the ones after it.
             daemon.kill()
