@@ -19,6 +19,13 @@ void log_init(const char *role)
 	log_role = role;
 }
 
+static int log_copy_fd = -1;
+
+void log_copy_to(int fd)
+{
+	log_copy_fd = fd;
+}
+
 static void log_emit(const char *level, const char *err, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
@@ -44,7 +51,9 @@ static void log_emit(const char *level, const char *err, const char *fmt, va_lis
 			n = (int)sizeof(line) - 2;
 	}
 	line[n++] = '\n';
-	/* Nothing useful can be done if stderr is gone. */
+	/* Nothing useful can be done if stderr (or the copy) is gone. */
+	if (log_copy_fd >= 0 && write(log_copy_fd, line, (size_t)n) < 0)
+		log_copy_fd = -1;
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
 }

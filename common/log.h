@@ -14,6 +14,12 @@
 /* Sets the role shown in every line ("deployer", "receiver", "worker"). */
 void log_init(const char *role);
 
+/*
+ * Also writes every later line to fd (-1 stops): a deploy worker keeps the
+ * lines of its deploy in a file under state-dir.
+ */
+void log_copy_to(int fd);
+
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends ": <strerror(errno)>"; log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

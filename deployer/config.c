@@ -278,15 +278,26 @@ static int valid_listen(const char *v)
 	return inet_pton(af, host, addr) == 1 && valid_port(end + (af == AF_INET6 ? 2 : 1));
 }
 
+/* A Unix socket path must fit sockaddr_un.sun_path with its NUL. */
+static int valid_unix_listen(const char *v)
+{
+	const char *path = v + 5;
+
+	return path[0] == '/' && strlen(path) < 108 && !has_dotdot(path) &&
+	       path[strlen(path) - 1] != '/';
+}
+
 static int set_listen(struct parser *p, const struct key *k, void *obj, const char *v)
 {
 	struct th_config *cfg = obj;
+	int is_unix = strncmp(v, "unix:", 5) == 0;
 
 	if (cfg->nlisten == TH_MAX_LISTEN)
 		return fail_at(p, p->line, "too many listen addresses (at most %d)", TH_MAX_LISTEN);
-	if (!valid_listen(v))
+	if (is_unix ? !valid_unix_listen(v) : !valid_listen(v))
 		return fail_value(p, k, v,
-		                  "expected IPV4:PORT or [IPV6]:PORT, PORT from 0 to 65535");
+		                  "expected IPV4:PORT, [IPV6]:PORT (PORT from 0 to 65535) or "
+		                  "unix:/ABSOLUTE/PATH (at most 107 bytes)");
 	if (store_str(p, &cfg->listen[cfg->nlisten], v) < 0)
 		return -1;
 	cfg->nlisten++;
@@ -537,11 +548,21 @@ static int set_secret(struct parser *p, const struct key *k, void *obj, const ch
 	return rc;
 }
 
+static int set_publish(struct parser *p, const struct key *k, void *obj, const char *v)
+{
+	if (strcmp(v, "symlink") != 0 && strcmp(v, "rsync") != 0)
+		return fail_value(p, k, v, "must be symlink or rsync");
+	*(enum th_publish *)field(obj, k) =
+	    strcmp(v, "rsync") == 0 ? TH_PUBLISH_RSYNC : TH_PUBLISH_SYMLINK;
+	return 0;
+}
+
 #define CFG(f)  offsetof(struct th_config, f)
 #define SITE(f) offsetof(struct th_site, f)
 
 static const struct key server_keys[] = {
-    {"listen", set_listen, 0, 0, 0, K_REQUIRED | K_MULTI},
+    /* Optional: systemd may pass the sockets instead (listeners_from_systemd). */
+    {"listen", set_listen, 0, 0, 0, K_MULTI},
     {"certificate", set_cert, CFG(certificate), 0, 0, K_REQUIRED},
     {"key", set_tls_key, CFG(key), 0, 0, K_REQUIRED},
     {"user", set_user, CFG(user), 0, 0, 0},
@@ -569,6 +590,9 @@ static const struct key site_keys[] = {
     {"user", set_user, SITE(user), 0, 0, K_REQUIRED},
     {"timeout", set_unsigned, SITE(timeout), 1, 86400, 0},
     {"max-body", set_size, SITE(max_body), 1, 1073741824, 0},
+    {"publish", set_publish, SITE(publish), 0, 0, 0},
+    {"keep", set_unsigned, SITE(keep), 1, 100, 0},
+    {"releases", set_tree, SITE(releases), 0, 0, 0},
     {NULL, NULL, 0, 0, 0, 0},
 };
 
@@ -793,6 +817,8 @@ static int open_site(struct parser *p, const char *name, size_t n)
 	site->provider = TH_PROVIDER_GITHUB;
 	site->timeout = 900;
 	site->max_body = 26214400;
+	site->publish = TH_PUBLISH_SYMLINK;
+	site->keep = 3;
 	enter_section(p, SEC_SITE);
 	return 0;
 }
@@ -998,6 +1024,7 @@ static void site_free(struct th_site *s)
 	argv_free(s->build);
 	free(s->output);
 	free(s->target);
+	free(s->releases);
 	free(s->user);
 }
 

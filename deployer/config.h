@@ -18,6 +18,9 @@
 #define TH_MAX_LISTEN 16
 #define TH_SECRET_MAX 4096
 
+/* How a build reaches `target`: a new release and a symlink switch, or rsync in place. */
+enum th_publish { TH_PUBLISH_SYMLINK = 0, TH_PUBLISH_RSYNC };
+
 struct th_site {
 	char *name; /* from [site NAME] */
 	int line;   /* line of the [site NAME] header */
@@ -30,21 +33,26 @@ struct th_site {
 	char *secret_file2;
 	unsigned char *secret2;
 	size_t secret2_len;
-	int legacy_sha1;  /* github only: accept X-Hub-Signature sha1= when -256 is absent */
-	char *branch;     /* e.g. "main" or "release/v1" (no "refs/heads/") */
-	char *remote;     /* anything git fetch accepts */
-	char *checkout;   /* absolute path */
-	char **build;     /* NULL-terminated argv, split like a shell word list */
-	char *output;     /* relative to checkout, no "..", may be "." */
-	char *target;     /* absolute path */
-	char *user;       /* site user name */
-	unsigned timeout; /* seconds per step, default 900 */
-	size_t max_body;  /* bytes, default 25 MiB */
+	int legacy_sha1;         /* github only: accept X-Hub-Signature sha1= when -256 is absent */
+	char *branch;            /* e.g. "main" or "release/v1" (no "refs/heads/") */
+	char *remote;            /* anything git fetch accepts */
+	char *checkout;          /* absolute path */
+	char **build;            /* NULL-terminated argv, split like a shell word list */
+	char *output;            /* relative to checkout, no "..", may be "." */
+	char *target;            /* absolute path */
+	char *user;              /* site user name */
+	unsigned timeout;        /* seconds per step, default 900 */
+	enum th_publish publish; /* default TH_PUBLISH_SYMLINK */
+	unsigned keep;           /* releases kept with publish = symlink, default 3 */
+	char *releases;          /* absolute; NULL: "TARGET.releases" */
+	size_t max_body;         /* bytes, default 25 MiB */
 };
 
 struct th_config {
 	char *file;
-	char *listen[TH_MAX_LISTEN]; /* "host:port" or "[v6]:port" as written */
+	/* "host:port", "[v6]:port" or "unix:/path" as written; none when systemd
+	 * passes the sockets (LISTEN_FDS) */
+	char *listen[TH_MAX_LISTEN];
 	size_t nlisten;
 	char *certificate; /* absolute paths */
 	char *key;

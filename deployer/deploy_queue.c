@@ -4,40 +4,55 @@
 #include "deploy_queue.h"
 
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "deploy_run.h"
+#include "control.h"
 #include "log.h"
 
-static void start_worker(struct deployer *d, size_t i, const struct th_msg *m)
+pid_t deploy_fork(struct deployer *d, size_t i, const struct th_msg *m, enum deploy_kind kind)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* The worker must not touch the parent's event loop or sockets,
+	 * and a Ctrl-C meant for the foreground daemon must not kill it
+	 * mid-step: the deployer decides when deploys stop. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	setsid();
+	close_range(3, ~0U, 0);
+	_exit(deploy_run(d, i, m, kind));
+}
+
+static void start_worker(struct deployer *d, size_t i, const struct th_msg *m,
+                         enum deploy_kind kind)
 {
 	struct site_state *ss = &d->sites[i];
 	pid_t pid;
 
 	ss->running = *m;
 	ss->started_ms = mono_ms();
-	pid = fork();
+	ss->starts++;
+	pid = deploy_fork(d, i, m, kind);
 	if (pid < 0) {
 		log_warn("event=deploy-failed site=%s delivery=%s step=fork", d->cfg.sites[i].name,
 		         m->delivery);
+		control_deploy_ended(d, i, ss->starts, DEPLOY_FAILED);
 		return;
 	}
-	if (pid == 0) {
-		/* The worker must not touch the parent's event loop or sockets,
-		 * and a Ctrl-C meant for the foreground daemon must not kill it
-		 * mid-step: the deployer decides when deploys stop. */
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		setsid();
-		close_range(3, ~0U, 0);
-		_exit(deploy_run(d, i, m));
-	}
 	ss->worker = pid;
-	log_info("event=deploy-start site=%s delivery=%s commit=%s", d->cfg.sites[i].name,
-	         m->delivery, m->commit);
+	ss->kind = (int)kind;
+	if (kind == DEPLOY_CATCHUP)
+		log_info("event=catch-up-start site=%s", d->cfg.sites[i].name);
+	else
+		log_info("event=deploy-start site=%s delivery=%s commit=%s", d->cfg.sites[i].name,
+		         m->delivery, m->commit);
 }
 
 void deploy_queue_add(struct deployer *d, const struct th_msg *m)
@@ -47,13 +62,83 @@ void deploy_queue_add(struct deployer *d, const struct th_msg *m)
 	if (d->stopping)
 		return;
 	if (ss->worker == 0) {
-		start_worker(d, m->site, m);
+		start_worker(d, m->site, m, DEPLOY_PUSH);
 		return;
 	}
 	ss->queued = *m;
 	ss->pending = 1;
+	ss->pending_kind = DEPLOY_PUSH;
 	log_info("event=deploy-queued site=%s delivery=%s commit=%s", d->cfg.sites[m->site].name,
 	         m->delivery, m->commit);
+}
+
+static void internal_msg(struct th_msg *m, size_t i, const char *delivery)
+{
+	memset(m, 0, sizeof(*m));
+	m->magic = TH_MSG_MAGIC;
+	m->version = TH_MSG_VERSION;
+	m->site = (uint16_t)i;
+	memset(m->commit, '0', TH_COMMIT_HEX);
+	snprintf(m->delivery, sizeof(m->delivery), "%s", delivery);
+}
+
+void deploy_queue_catch_up(struct deployer *d)
+{
+	struct th_msg m;
+	size_t i;
+
+	for (i = 0; i < d->cfg.nsites; i++) {
+		if (d->sites[i].worker != 0)
+			continue;
+		internal_msg(&m, i, "catch-up");
+		start_worker(d, i, &m, DEPLOY_CATCHUP);
+	}
+}
+
+unsigned long long deploy_queue_manual(struct deployer *d, size_t i, int *queued)
+{
+	struct site_state *ss = &d->sites[i];
+	struct th_msg m;
+
+	internal_msg(&m, i, "manual");
+	*queued = ss->worker != 0;
+	if (!*queued) {
+		start_worker(d, i, &m, DEPLOY_MANUAL);
+		return ss->starts;
+	}
+	ss->queued = m;
+	ss->pending = 1;
+	ss->pending_kind = DEPLOY_MANUAL;
+	log_info("event=deploy-queued site=%s delivery=manual", d->cfg.sites[i].name);
+	return ss->starts + 1;
+}
+
+static int detached_reaped(struct deployer *d, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndetached; i++) {
+		if (d->detached[i] != pid)
+			continue;
+		d->detached[i] = d->detached[--d->ndetached];
+		return 1;
+	}
+	return 0;
+}
+
+/* A worker that did not exit on its own could not log its result. */
+static void log_reaped(struct deployer *d, size_t i, int status)
+{
+	struct site_state *ss = &d->sites[i];
+
+	if (ss->kind == DEPLOY_CATCHUP)
+		log_info("event=catch-up-end site=%s status=%d", d->cfg.sites[i].name,
+		         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (WIFSIGNALED(status))
+		log_warnx("event=deploy-failed site=%s delivery=%s step=worker "
+		          "status=\"signal %d\" duration_ms=%lld",
+		          d->cfg.sites[i].name, ss->running.delivery, WTERMSIG(status),
+		          mono_ms() - ss->started_ms);
 }
 
 int deploy_queue_reaped(struct deployer *d, pid_t pid, int status)
@@ -61,20 +146,19 @@ int deploy_queue_reaped(struct deployer *d, pid_t pid, int status)
 	size_t i;
 	struct site_state *ss;
 
+	if (detached_reaped(d, pid))
+		return 1;
 	for (i = 0; i < d->cfg.nsites; i++) {
 		ss = &d->sites[i];
 		if (ss->worker != pid)
 			continue;
 		ss->worker = 0;
-		/* A worker that did not exit on its own could not log its result. */
-		if (WIFSIGNALED(status))
-			log_warnx("event=deploy-failed site=%s delivery=%s step=worker "
-			          "status=\"signal %d\" duration_ms=%lld",
-			          d->cfg.sites[i].name, ss->running.delivery, WTERMSIG(status),
-			          mono_ms() - ss->started_ms);
+		log_reaped(d, i, status);
+		control_deploy_ended(d, i, ss->starts,
+		                     WIFEXITED(status) ? WEXITSTATUS(status) : DEPLOY_FAILED);
 		if (ss->pending && !d->stopping) {
 			ss->pending = 0;
-			start_worker(d, i, &ss->queued);
+			start_worker(d, i, &ss->queued, (enum deploy_kind)ss->pending_kind);
 		}
 		return 1;
 	}
@@ -83,10 +167,82 @@ int deploy_queue_reaped(struct deployer *d, pid_t pid, int status)
 
 unsigned deploy_queue_running(const struct deployer *d)
 {
-	unsigned n = 0;
+	unsigned n = (unsigned)d->ndetached;
 	size_t i;
 
 	for (i = 0; i < d->cfg.nsites; i++)
 		n += d->sites[i].worker != 0;
+	return n;
+}
+
+void deploy_queue_drop_pending(struct deployer *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg.nsites; i++) {
+		if (!d->sites[i].pending)
+			continue;
+		d->sites[i].pending = 0;
+		log_info("event=deploy-dropped site=%s delivery=%s reason=\"stopping; the next "
+		         "start catches up\"",
+		         d->cfg.sites[i].name, d->sites[i].queued.delivery);
+		control_deploy_ended(d, i, d->sites[i].starts + 1, -1);
+	}
+}
+
+void deploy_queue_abort(struct deployer *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg.nsites; i++)
+		if (d->sites[i].worker > 0) {
+			log_warnx("event=deploy-abort site=%s delivery=%s", d->cfg.sites[i].name,
+			          d->sites[i].running.delivery);
+			kill(d->sites[i].worker, SIGTERM);
+		}
+	for (i = 0; i < d->ndetached; i++)
+		kill(d->detached[i], SIGTERM);
+}
+
+unsigned deploy_queue_max_timeout(const struct deployer *d)
+{
+	unsigned t = 0;
+	size_t i;
+
+	for (i = 0; i < d->cfg.nsites; i++)
+		if (d->sites[i].worker > 0 && d->cfg.sites[i].timeout > t)
+			t = d->cfg.sites[i].timeout;
+	return d->ndetached > 0 && t == 0 ? 900 : t;
+}
+
+static int find_site(const struct th_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsites; i++)
+		if (strcmp(cfg->sites[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct site_state *deploy_queue_remap(struct deployer *d, const struct th_config *cfg)
+{
+	struct site_state *n = calloc(cfg->nsites, sizeof(*n));
+	size_t i;
+	int j;
+
+	if (n == NULL)
+		return NULL;
+	for (i = 0; i < d->cfg.nsites; i++) {
+		j = find_site(cfg, d->cfg.sites[i].name);
+		if (j >= 0) {
+			n[j] = d->sites[i];
+			n[j].running.site = n[j].queued.site = (uint16_t)j;
+			continue;
+		}
+		if (d->sites[i].worker > 0 && d->ndetached < TH_MAX_SITES)
+			d->detached[d->ndetached++] = d->sites[i].worker;
+		control_site_removed(d, i);
+	}
 	return n;
 }

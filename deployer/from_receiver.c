@@ -1,5 +1,5 @@
 /*
- * from_receiver.c - read and validate requests from the receiver.
+ * from_receiver.c - read and validate requests from a receiver.
  */
 #include "from_receiver.h"
 
@@ -12,11 +12,12 @@
 
 void deploy_request_recv(int fd, short what, void *arg)
 {
-	struct deployer *d = arg;
+	struct rx_proc *rx = arg;
 	unsigned char buf[TH_MSG_SIZE + 1];
 	struct th_msg m;
 	enum th_msg_err e;
 	ssize_t n;
+	int site;
 
 	(void)what;
 	/* MSG_TRUNC makes recv report a packet's real size even if it is larger. */
@@ -30,23 +31,31 @@ void deploy_request_recv(int fd, short what, void *arg)
 		 * the two cannot be told apart reliably: either way this receiver
 		 * is done, and SIGCHLD restarts it. */
 		log_info("event=receiver-eof pid=%ld note=\"socketpair closed or empty packet\"",
-		         (long)d->rx_pid);
-		receiver_end(d);
+		         (long)rx->pid);
+		receiver_end(rx);
 		return;
 	}
 	if (n < 0) {
-		receiver_kill(d, "socketpair error");
+		receiver_kill(rx, "socketpair error");
 		return;
 	}
+	/* Indexes are checked against the config this receiver was started with. */
 	e = th_msg_decode(&m, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,
-	                  (unsigned)d->cfg.nsites);
+	                  (unsigned)rx->nsites);
 	if ((size_t)n > TH_MSG_SIZE)
 		e = TH_MSG_ESIZE;
 	if (e != TH_MSG_OK) {
-		log_warnx("event=protocol-violation pid=%ld bytes=%zd reason=\"%s\"",
-		          (long)d->rx_pid, n, th_msg_strerror(e));
-		receiver_kill(d, "protocol violation");
+		log_warnx("event=protocol-violation pid=%ld bytes=%zd reason=\"%s\"", (long)rx->pid,
+		          n, th_msg_strerror(e));
+		receiver_kill(rx, "protocol violation");
 		return;
 	}
-	deploy_queue_add(d, &m);
+	site = receiver_site(rx, m.site);
+	if (site < 0) {
+		log_info("event=deploy-dropped site=%s delivery=%s reason=\"removed by a reload\"",
+		         rx->sites[m.site], m.delivery);
+		return;
+	}
+	m.site = (uint16_t)site;
+	deploy_queue_add(rx->d, &m);
 }

@@ -10,7 +10,7 @@
 
 #include "deployer.h"
 
-/* libevent callback for our end of the socketpair (arg: struct deployer). */
+/* libevent callback for our end of a socketpair (arg: its struct rx_proc). */
 void deploy_request_recv(int fd, short what, void *arg);
 
 #endif

@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -53,7 +57,7 @@ static int parse_spec(const char *spec, struct sockaddr_storage *ss, socklen_t *
 	return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1 ? 0 : -1;
 }
 
-static void log_bound(int fd)
+static void log_bound(int fd, const char *source)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -64,15 +68,48 @@ static void log_bound(int fd)
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		log_info("event=listen addr=%s:%u", host, ntohs(in->sin_port));
-	} else {
+		log_info("event=listen addr=%s:%u source=%s", host, ntohs(in->sin_port), source);
+	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		log_info("event=listen addr=[%s]:%u", host, ntohs(in6->sin6_port));
+		log_info("event=listen addr=[%s]:%u source=%s", host, ntohs(in6->sin6_port),
+		         source);
+	} else if (ss.ss_family == AF_UNIX) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+		log_info("event=listen addr=unix:%.*s source=%s plain=1",
+		         (int)(sl - offsetof(struct sockaddr_un, sun_path)), un->sun_path, source);
 	}
 }
 
-static int open_one(const char *spec, char *err, size_t errlen)
+/* Replaces a leftover socket file, never anything else. */
+static int open_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "listen unix:%s: exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
+	    listen(fd, 511) < 0) {
+		snprintf(err, errlen, "listen unix:%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_inet(const char *spec, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -95,21 +132,72 @@ static int open_one(const char *spec, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	log_bound(fd);
 	return fd;
 }
 
-int listeners_open(char *const *specs, size_t n, int *fds, char *err, size_t errlen)
+int listener_open(const char *spec, int *plain, char *err, size_t errlen)
 {
+	int fd;
+
+	*plain = strncmp(spec, "unix:", 5) == 0;
+	fd = *plain ? open_unix(spec + 5, err, errlen) : open_inet(spec, err, errlen);
+	if (fd >= 0)
+		log_bound(fd, "config");
+	return fd;
+}
+
+/* One passed fd: a listening stream socket of a family we serve. */
+static int take_activated(int fd, unsigned char *plain, char *err, size_t errlen)
+{
+	int type = 0, acc = 0, flags;
+	socklen_t len = sizeof(type), alen = sizeof(acc);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) < 0 || !acc ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 && ss.ss_family != AF_UNIX)) {
+		snprintf(err, errlen,
+		         "socket activation: fd %d is not a listening TCP or Unix stream socket",
+		         fd);
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socket activation: fd %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	*plain = ss.ss_family == AF_UNIX;
+	log_bound(fd, "systemd");
+	return 0;
+}
+
+int listeners_from_systemd(int *fds, unsigned char *plain, size_t max, char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	char *end;
+	unsigned long count;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		fds[i] = open_one(specs[i], err, errlen);
-		if (fds[i] < 0) {
-			while (i-- > 0)
-				close(fds[i]);
-			return -1;
-		}
+	if (pid == NULL || n == NULL || strtol(pid, &end, 10) != (long)getpid() || *end != '\0')
+		return 0;
+	errno = 0;
+	count = strtoul(n, &end, 10);
+	if (errno != 0 || *end != '\0' || count == 0 || count > max) {
+		snprintf(err, errlen, "socket activation: LISTEN_FDS=%s: expected 1 to %zu", n,
+		         max);
+		return -1;
 	}
-	return 0;
+	for (i = 0; i < count; i++) {
+		fds[i] = 3 + (int)i;
+		if (take_activated(fds[i], &plain[i], err, errlen) < 0)
+			return -1;
+	}
+	/* The receiver and the steps must not think they were activated. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (int)count;
 }

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deploy_run.h"
+
 static int is_empty_dir(const char *path)
 {
 	DIR *dh = opendir(path);
@@ -49,6 +51,22 @@ static int check_chroot(const struct deployer *d, int create, char *err, size_t 
 	return 0;
 }
 
+/*
+ * chown through a descriptor opened without following symlinks: the parent
+ * may belong to the site user, who could swap the new directory for a link.
+ */
+static int give_to(const char *p, const struct th_user *u)
+{
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fchown(fd, u->uid, u->gid);
+	close(fd);
+	return rc;
+}
+
 /* A checkout or target: created for the site user, or owned by it. */
 static int check_site_dir(const struct deployer *d, size_t i, const char *p, int create, char *err,
                           size_t errlen)
@@ -59,7 +77,7 @@ static int check_site_dir(const struct deployer *d, size_t i, const char *p, int
 	if (stat(p, &st) < 0) {
 		if (errno != ENOENT || !create)
 			return 0; /* -n: the daemon will create it */
-		if (mkdir(p, 0755) < 0 || (d->privileged && chown(p, u->uid, u->gid) < 0)) {
+		if (mkdir(p, 0755) < 0 || (d->privileged && give_to(p, u) < 0)) {
 			snprintf(err, errlen, "%s: cannot create: %s", p, strerror(errno));
 			return -1;
 		}
@@ -77,18 +95,70 @@ static int check_site_dir(const struct deployer *d, size_t i, const char *p, int
 	return 0;
 }
 
+/*
+ * publish = symlink: the site user replaces `target` by renaming a new
+ * symlink over it, so it must own the directory that holds it.  The target
+ * itself may be missing, our symlink, or a directory to take over.
+ */
+static int check_live_link(const struct deployer *d, size_t i, char *err, size_t errlen)
+{
+	const struct th_user *u = &d->site_users[i];
+	const char *target = d->cfg.sites[i].target;
+	char parent[PATH_MAX];
+	struct stat st;
+
+	snprintf(parent, sizeof(parent), "%s", target);
+	*strrchr(parent, '/') = '\0';
+	if (stat(parent[0] ? parent : "/", &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: the directory holding target %s must exist", parent,
+		         target);
+		return -1;
+	}
+	if (d->privileged && st.st_uid != u->uid) {
+		snprintf(err, errlen,
+		         "%s: must be owned by the site user %s (uid %u): with publish = symlink "
+		         "the live symlink %s is replaced there",
+		         parent, u->name, (unsigned)u->uid, target);
+		return -1;
+	}
+	if (lstat(target, &st) < 0)
+		return 0; /* the first deploy creates it */
+	if (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a symlink or a directory", target);
+		return -1;
+	}
+	if (d->privileged && st.st_uid != u->uid) {
+		snprintf(err, errlen, "%s: must be owned by the site user %s (uid %u)", target,
+		         u->name, (unsigned)u->uid);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_site(const struct deployer *d, size_t i, int create, char *err, size_t errlen)
+{
+	const struct th_site *s = &d->cfg.sites[i];
+	char releases[PATH_MAX];
+
+	if (check_site_dir(d, i, s->checkout, create, err, errlen) < 0)
+		return -1;
+	if (s->publish == TH_PUBLISH_RSYNC)
+		return check_site_dir(d, i, s->target, create, err, errlen);
+	deploy_releases_dir(s, releases, sizeof(releases));
+	if (check_live_link(d, i, err, errlen) < 0)
+		return -1;
+	return check_site_dir(d, i, releases, create, err, errlen);
+}
+
 int paths_check(const struct deployer *d, int create, char *err, size_t errlen)
 {
 	size_t i;
 
 	if (check_chroot(d, create, err, errlen) < 0)
 		return -1;
-	for (i = 0; i < d->cfg.nsites; i++) {
-		const struct th_site *s = &d->cfg.sites[i];
-		if (check_site_dir(d, i, s->checkout, create, err, errlen) < 0 ||
-		    check_site_dir(d, i, s->target, create, err, errlen) < 0)
+	for (i = 0; i < d->cfg.nsites; i++)
+		if (check_site(d, i, create, err, errlen) < 0)
 			return -1;
-	}
 	return 0;
 }
 

@@ -3,9 +3,10 @@
  *
  * The receiver is a fresh exec of build/tailhook-receiver (a new address
  * space: nothing of the deployer's memory, config or heap layout is
- * inherited).  If it dies for any reason it is restarted: the first time
- * within a second, then with exponential back-off up to 30 s while it
- * keeps dying young.
+ * inherited).  If the current receiver dies for any reason it is
+ * restarted: the first time within a second, then with exponential
+ * back-off up to 30 s while it keeps dying young.  After a reload, the old
+ * receiver drains while a new one serves (receiver_replace).
  */
 #include "receiver_proc.h"
 
@@ -27,6 +28,7 @@
 #define RESTART_FIRST_MS 200
 #define RESTART_MAX_MS   30000
 #define HEALTHY_AFTER_MS 10000
+#define DRAIN_GRACE_S    5
 
 /* In the child: move fds to their fixed numbers and exec the receiver. */
 static void exec_receiver(const struct deployer *d, int sock, int setup)
@@ -41,7 +43,7 @@ static void exec_receiver(const struct deployer *d, int sock, int setup)
 	/* Park every fd above the target range first so dup2 cannot clobber one. */
 	tmp[n++] = fcntl(sock, F_DUPFD, 100);
 	tmp[n++] = fcntl(setup, F_DUPFD, 100);
-	for (i = 0; i < d->cfg.nlisten; i++)
+	for (i = 0; i < d->nlisten; i++)
 		tmp[n++] = fcntl(d->listen_fds[i], F_DUPFD, 100);
 	for (i = 0; i < n; i++)
 		if (tmp[i] < 0 || dup2(tmp[i], TH_FD_SOCKPAIR + (int)i) < 0)
@@ -65,20 +67,58 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!d->stopping && d->rx_pid <= 0)
+	if (!d->stopping && d->rx.pid <= 0)
 		receiver_start(d);
+}
+
+static void init_slot(struct deployer *d, struct rx_proc *rx)
+{
+	memset(rx, 0, sizeof(*rx));
+	rx->d = d;
+	rx->sock = -1;
 }
 
 void receiver_proc_init(struct deployer *d)
 {
-	d->rx_sock = -1;
+	size_t i;
+
+	init_slot(d, &d->rx);
+	for (i = 0; i < TH_MAX_DRAINING; i++)
+		init_slot(d, &d->draining[i]);
 	d->restart_ev = evtimer_new(d->base, restart_cb, d);
 	if (d->restart_ev == NULL)
 		fatalx("event=setup reason=\"cannot create the restart timer\"");
 }
 
+static void free_sites(struct rx_proc *rx)
+{
+	size_t i;
+
+	for (i = 0; i < rx->nsites; i++)
+		free(rx->sites[i]);
+	free(rx->sites);
+	rx->sites = NULL;
+	rx->nsites = 0;
+}
+
+/* The receiver's messages name sites by index in this list. */
+static void copy_sites(struct rx_proc *rx, const struct th_config *cfg)
+{
+	size_t i;
+
+	free_sites(rx);
+	rx->sites = calloc(cfg->nsites, sizeof(*rx->sites));
+	if (rx->sites == NULL)
+		fatal("event=receiver-start step=setup");
+	for (i = 0; i < cfg->nsites; i++)
+		if ((rx->sites[i] = strdup(cfg->sites[i].name)) == NULL)
+			fatal("event=receiver-start step=setup");
+	rx->nsites = cfg->nsites;
+}
+
 void receiver_start(struct deployer *d)
 {
+	struct rx_proc *rx = &d->rx;
 	int sv[2], setup;
 	pid_t pid;
 
@@ -92,49 +132,68 @@ void receiver_start(struct deployer *d)
 		exec_receiver(d, sv[1], setup);
 	close(sv[1]);
 	close(setup);
-	d->rx_pid = pid;
-	d->rx_sock = sv[0];
-	d->rx_started_ms = mono_ms();
-	d->rx_ev = event_new(d->base, sv[0], EV_READ | EV_PERSIST, deploy_request_recv, d);
-	if (d->rx_ev == NULL || event_add(d->rx_ev, NULL) < 0)
+	rx->pid = pid;
+	rx->sock = sv[0];
+	rx->draining = 0;
+	rx->started_ms = mono_ms();
+	copy_sites(rx, &d->cfg);
+	rx->ev = event_new(d->base, sv[0], EV_READ | EV_PERSIST, deploy_request_recv, rx);
+	if (rx->ev == NULL || event_add(rx->ev, NULL) < 0)
 		fatalx("event=receiver-start reason=\"cannot watch the socketpair\"");
 	log_info("event=receiver-start pid=%ld", (long)pid);
 }
 
-static void forget_sock(struct deployer *d)
+static void forget_sock(struct rx_proc *rx)
 {
-	if (d->rx_ev != NULL) {
-		event_free(d->rx_ev);
-		d->rx_ev = NULL;
+	if (rx->ev != NULL) {
+		event_free(rx->ev);
+		rx->ev = NULL;
 	}
-	if (d->rx_sock >= 0) {
-		close(d->rx_sock);
-		d->rx_sock = -1;
+	if (rx->sock >= 0) {
+		close(rx->sock);
+		rx->sock = -1;
 	}
 }
 
-void receiver_kill(struct deployer *d, const char *why)
+void receiver_kill(struct rx_proc *rx, const char *why)
 {
-	if (d->rx_pid <= 0)
+	if (rx->pid <= 0)
 		return;
-	log_warnx("event=receiver-kill pid=%ld reason=\"%s\"", (long)d->rx_pid, why);
-	kill(d->rx_pid, SIGKILL);
+	log_warnx("event=receiver-kill pid=%ld reason=\"%s\"", (long)rx->pid, why);
+	kill(rx->pid, SIGKILL);
 	/* Stop reading now: nothing more from this receiver is trusted. */
-	forget_sock(d);
+	forget_sock(rx);
 }
 
-void receiver_end(struct deployer *d)
+void receiver_end(struct rx_proc *rx)
 {
-	forget_sock(d);
-	if (d->rx_pid > 0)
-		kill(d->rx_pid, SIGKILL);
+	forget_sock(rx);
+	if (rx->pid > 0)
+		kill(rx->pid, SIGKILL);
 }
 
 void receiver_stop(struct deployer *d)
 {
-	forget_sock(d);
-	if (d->rx_pid > 0)
-		kill(d->rx_pid, SIGTERM);
+	size_t i;
+
+	forget_sock(&d->rx);
+	if (d->rx.pid > 0)
+		kill(d->rx.pid, SIGTERM);
+	for (i = 0; i < TH_MAX_DRAINING; i++) {
+		forget_sock(&d->draining[i]);
+		if (d->draining[i].pid > 0)
+			kill(d->draining[i].pid, SIGTERM);
+	}
+}
+
+int receiver_any(const struct deployer *d)
+{
+	size_t i;
+
+	for (i = 0; i < TH_MAX_DRAINING; i++)
+		if (d->draining[i].pid > 0)
+			return 1;
+	return d->rx.pid > 0;
 }
 
 static void describe_status(int status, char *out, size_t outsz)
@@ -149,15 +208,15 @@ static void describe_status(int status, char *out, size_t outsz)
 		snprintf(out, outsz, "status %d", status);
 }
 
-void receiver_exited(struct deployer *d, int status)
+static void current_exited(struct deployer *d, int status)
 {
 	char how[40];
 	struct timeval tv;
-	long long lived = mono_ms() - d->rx_started_ms;
+	long long lived = mono_ms() - d->rx.started_ms;
 
 	describe_status(status, how, sizeof(how));
-	forget_sock(d);
-	d->rx_pid = 0;
+	forget_sock(&d->rx);
+	d->rx.pid = 0;
 	if (d->stopping) {
 		log_info("event=receiver-exit status=\"%s\"", how);
 		return;
@@ -171,4 +230,107 @@ void receiver_exited(struct deployer *d, int status)
 	tv.tv_sec = d->restart_delay_ms / 1000;
 	tv.tv_usec = (d->restart_delay_ms % 1000) * 1000;
 	evtimer_add(d->restart_ev, &tv);
+}
+
+static void release_slot(struct rx_proc *rx)
+{
+	forget_sock(rx);
+	if (rx->deadline != NULL) {
+		event_free(rx->deadline);
+		rx->deadline = NULL;
+	}
+	free_sites(rx);
+	rx->pid = 0;
+	rx->draining = 0;
+}
+
+int receiver_reaped(struct deployer *d, pid_t pid, int status)
+{
+	char how[40];
+	size_t i;
+
+	if (pid == d->rx.pid) {
+		current_exited(d, status);
+		return 1;
+	}
+	for (i = 0; i < TH_MAX_DRAINING; i++) {
+		if (d->draining[i].pid != pid)
+			continue;
+		describe_status(status, how, sizeof(how));
+		log_info("event=receiver-drained pid=%ld status=\"%s\" lived_ms=%lld", (long)pid,
+		         how, mono_ms() - d->draining[i].started_ms);
+		release_slot(&d->draining[i]);
+		return 1;
+	}
+	return 0;
+}
+
+static void drain_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	receiver_kill(arg, "draining past request-timeout");
+}
+
+/* A free draining slot; when all are taken the oldest is ended. */
+static struct rx_proc *draining_slot(struct deployer *d)
+{
+	struct rx_proc *oldest = &d->draining[0];
+	size_t i;
+
+	for (i = 0; i < TH_MAX_DRAINING; i++) {
+		if (d->draining[i].pid <= 0) {
+			release_slot(&d->draining[i]);
+			return &d->draining[i];
+		}
+		if (d->draining[i].started_ms < oldest->started_ms)
+			oldest = &d->draining[i];
+	}
+	receiver_kill(oldest, "too many receivers draining");
+	/* Its exit is still reaped: remember nothing else of it. */
+	release_slot(oldest);
+	return oldest;
+}
+
+void receiver_replace(struct deployer *d)
+{
+	struct timeval tv = {(time_t)d->cfg.request_timeout + DRAIN_GRACE_S, 0};
+	struct rx_proc *old;
+
+	evtimer_del(d->restart_ev);
+	if (d->rx.pid > 0) {
+		old = draining_slot(d);
+		*old = d->rx;
+		old->draining = 1;
+		/* The event's argument is the slot: re-create it for the new place. */
+		if (old->ev != NULL) {
+			event_free(old->ev);
+			old->ev = event_new(d->base, old->sock, EV_READ | EV_PERSIST,
+			                    deploy_request_recv, old);
+			if (old->ev == NULL || event_add(old->ev, NULL) < 0)
+				fatalx("event=reload reason=\"cannot watch the old socketpair\"");
+		}
+		old->deadline = evtimer_new(d->base, drain_deadline_cb, old);
+		if (old->deadline == NULL || evtimer_add(old->deadline, &tv) < 0)
+			fatalx("event=reload reason=\"cannot arm the drain deadline\"");
+		log_info("event=receiver-drain pid=%ld deadline_s=%ld", (long)old->pid,
+		         (long)tv.tv_sec);
+		kill(old->pid, SIGUSR1);
+		init_slot(d, &d->rx);
+	}
+	d->restart_delay_ms = 0;
+	receiver_start(d);
+}
+
+int receiver_site(const struct rx_proc *rx, unsigned idx)
+{
+	const struct th_config *cfg = &rx->d->cfg;
+	size_t i;
+
+	if (idx >= rx->nsites)
+		return -1;
+	for (i = 0; i < cfg->nsites; i++)
+		if (strcmp(cfg->sites[i].name, rx->sites[idx]) == 0)
+			return (int)i;
+	return -1;
 }

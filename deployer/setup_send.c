@@ -22,9 +22,10 @@ static int fill(const struct deployer *d, struct th_setup *s)
 	s->request_timeout = c->request_timeout;
 	s->idle_timeout = c->idle_timeout;
 	s->max_connections = c->max_connections;
-	s->nlisten = (uint32_t)c->nlisten;
-	for (i = 0; i < c->nlisten && i < TH_SETUP_MAX_LISTEN; i++)
-		s->listen_plain[i] = strncmp(c->listen[i], "unix:", 5) == 0;
+	/* The sockets actually open: from the config or from systemd. */
+	s->nlisten = (uint32_t)d->nlisten;
+	for (i = 0; i < d->nlisten && i < TH_SETUP_MAX_LISTEN; i++)
+		s->listen_plain[i] = d->listen_plain[i];
 	s->privileged = (uint32_t)d->privileged;
 	s->uid = (uint32_t)d->rx_user.uid;
 	s->gid = (uint32_t)d->rx_user.gid;

@@ -20,13 +20,37 @@
 
 extern char **environ;
 
+#define TAIL_LINES 4
+
 struct linebuf {
 	char buf[1024];
 	size_t len;
 	int captured;
+	char tail[TAIL_LINES][160]; /* ring of the last lines, for a failure report */
+	unsigned ntail;
 };
 
-static void child(const struct step_ctx *ctx, char *const argv[], int out, pid_t parent)
+/* The step's process group while it runs; read by step_abort in a handler. */
+static volatile sig_atomic_t running_pid;
+static volatile sig_atomic_t aborted;
+
+void step_abort(void)
+{
+	aborted = 1;
+	if (running_pid > 0) {
+		/* The pid too: the child may not have called setsid yet. */
+		kill(-(pid_t)running_pid, SIGKILL);
+		kill((pid_t)running_pid, SIGKILL);
+	}
+}
+
+int step_aborted(void)
+{
+	return aborted != 0;
+}
+
+/* In the child: session, stdio, user, death signal, directory. */
+static void child_setup(const struct step_ctx *ctx, int out, pid_t parent)
 {
 	int null = open("/dev/null", O_RDONLY);
 
@@ -45,6 +69,11 @@ static void child(const struct step_ctx *ctx, char *const argv[], int out, pid_t
 		dprintf(2, "tailhook: cannot enter %s: %s\n", ctx->cwd, strerror(errno));
 		_exit(126);
 	}
+}
+
+static void child(const struct step_ctx *ctx, char *const argv[], int out, pid_t parent)
+{
+	child_setup(ctx, out, parent);
 	/* execvp searches the step's own PATH, not the deployer's. */
 	environ = (char **)ctx->envp;
 	execvp(argv[0], argv);
@@ -63,6 +92,8 @@ static void emit_line(const struct step_ctx *ctx, const char *step, struct lineb
 		return;
 	}
 	log_sanitize(clean, sizeof(clean), lb->buf, lb->len);
+	snprintf(lb->tail[lb->ntail++ % TAIL_LINES], sizeof(lb->tail[0]), "%.*s",
+	         (int)sizeof(lb->tail[0]) - 1, clean);
 	log_info("event=deploy-output site=%s delivery=%s step=%s line=\"%s\"", ctx->site,
 	         ctx->delivery, step, clean);
 }
@@ -84,6 +115,22 @@ static void take_output(const struct step_ctx *ctx, const char *step, struct lin
 	}
 }
 
+/* The ring of last lines, oldest first, into res->tail. */
+static void keep_tail(const struct linebuf *lb, struct step_result *res)
+{
+	unsigned i, first = lb->ntail > TAIL_LINES ? lb->ntail - TAIL_LINES : 0;
+	size_t pos = 0;
+
+	res->tail[0] = '\0';
+	for (i = first; i < lb->ntail && pos < sizeof(res->tail); i++) {
+		int n = snprintf(res->tail + pos, sizeof(res->tail) - pos, "%s%s",
+		                 i == first ? "" : " | ", lb->tail[i % TAIL_LINES]);
+		if (n < 0)
+			break;
+		pos += (size_t)n;
+	}
+}
+
 static void set_status(struct step_result *res, int status)
 {
 	res->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -97,14 +144,17 @@ static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int f
                   struct step_result *res)
 {
 	long long deadline = mono_ms() + (long long)ctx->timeout * 1000;
-	struct linebuf lb = {.len = 0};
+	static struct linebuf lb;
 	struct pollfd pfd = {fd, POLLIN, 0};
 	char buf[4096];
 	int status = 0, open_pipe = 1;
 	ssize_t n;
 
+	memset(&lb, 0, sizeof(lb));
 	while (open_pipe) {
 		long long left = deadline - mono_ms();
+		if (aborted)
+			step_abort();
 		if (left <= 0) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -126,19 +176,27 @@ static void watch(const struct step_ctx *ctx, const char *step, pid_t pid, int f
 out:
 	/* Nothing the step started may outlive it. */
 	kill(-pid, SIGKILL);
+	running_pid = 0;
 	if (lb.len > 0)
 		emit_line(ctx, step, &lb, want_capture, res);
+	keep_tail(&lb, res);
+	if (aborted) {
+		res->ok = 0;
+		snprintf(res->status, sizeof(res->status), "aborted: tailhook is stopping");
+	}
 }
 
-void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
-              struct step_result *res)
+/* Forks with a pipe for the output; in the child calls run(argv or fn). */
+static void spawn(const struct step_ctx *ctx, const char *step, char *const argv[],
+                  int (*fn)(void *), void *arg, int want_capture, struct step_result *res)
 {
 	int p[2];
 	pid_t pid, parent = getpid();
 
 	memset(res, 0, sizeof(*res));
-	snprintf(res->status, sizeof(res->status), "exec failed");
-	if (pipe2(p, O_CLOEXEC) < 0)
+	snprintf(res->status, sizeof(res->status),
+	         aborted ? "aborted: tailhook is stopping" : "exec failed");
+	if (aborted || pipe2(p, O_CLOEXEC) < 0)
 		return;
 	pid = fork();
 	if (pid < 0) {
@@ -146,9 +204,29 @@ void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], 
 		close(p[1]);
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0 && fn == NULL)
 		child(ctx, argv, p[1], parent);
+	if (pid == 0) {
+		child_setup(ctx, p[1], parent);
+		_exit(fn(arg) == 0 ? 0 : 1);
+	}
+	running_pid = pid;
+	/* A SIGTERM that came between the check above and the fork. */
+	if (aborted)
+		step_abort();
 	close(p[1]);
 	watch(ctx, step, pid, p[0], want_capture, res);
 	close(p[0]);
+}
+
+void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
+              struct step_result *res)
+{
+	spawn(ctx, step, argv, NULL, NULL, want_capture, res);
+}
+
+void step_call(const struct step_ctx *ctx, const char *step, int (*fn)(void *), void *arg,
+               struct step_result *res)
+{
+	spawn(ctx, step, NULL, fn, arg, 0, res);
 }

@@ -21,6 +21,7 @@ struct step_result {
 	int ok;
 	char status[48];   /* "exit 1", "signal KILL", "timeout after 30s", "exec failed" */
 	char capture[128]; /* first line of output, when asked for */
+	char tail[512];    /* the last few output lines, " | "-separated, sanitised */
 };
 
 /*
@@ -33,5 +34,24 @@ struct step_result {
  */
 void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,
               struct step_result *res);
+
+/*
+ * Like step_run, but the child calls fn(arg) instead of exec'ing a program:
+ * filesystem work in directories the site user owns (switching the live
+ * symlink, pruning releases) is done as that user, never as root.  fn
+ * returns 0 for success and reports problems on stderr, which is logged.
+ */
+void step_call(const struct step_ctx *ctx, const char *step, int (*fn)(void *), void *arg,
+               struct step_result *res);
+
+/*
+ * For a SIGTERM handler in the worker (async-signal-safe): kills the
+ * running step's process group and makes every later step fail at once
+ * with "aborted".
+ */
+void step_abort(void);
+
+/* 1 once step_abort was called. */
+int step_aborted(void);
 
 #endif

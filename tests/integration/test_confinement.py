@@ -260,6 +260,7 @@ def fake_world(th):
         else:
             os.environ["TAILHOOK_BIN"] = old
     daemon.wait_event(thlib.START_TIMEOUT, role="receiver", event="ready")
+    daemon.wait_catch_up()
     return world, daemon, fake
 
 

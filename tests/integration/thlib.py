@@ -656,6 +656,28 @@ class Daemon:
         assert self.port != 0, f"the daemon logged port 0: {ev.raw}"
         self.log.wait(max(0.1, deadline - time.monotonic()), since=self.start_mark,
                       role="receiver", alive=self.alive, event="ready")
+        self.wait_catch_up()
+
+    def wait_catch_up(self, timeout: float = DEPLOY_TIMEOUT) -> None:
+        """Waits until the start-up catch-up has ended for every site (it
+        deploys the branch tip when it is not live yet), so that a test's
+        own deploys do not mix with it."""
+        def settled() -> bool:
+            starts = self.log.events(self.start_mark, role="deployer",
+                                     event="catch-up-start")
+            ends = self.log.events(self.start_mark, role="deployer", event="catch-up-end")
+            return bool(starts) and len(ends) >= len(starts)
+        deadline = time.monotonic() + timeout
+        while not settled():
+            if not self.alive():
+                raise AssertionError(
+                    f"the daemon exited during the start-up catch-up\n"
+                    f"--- log {self.log.path}:\n{self.log.tail(since=self.start_mark)}")
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"the start-up catch-up did not end within {timeout:g}s\n"
+                    f"--- log {self.log.path}:\n{self.log.tail(since=self.start_mark)}")
+            time.sleep(0.05)
 
     def wait_exit(self, timeout: float) -> int | None:
         assert self.proc is not None

@@ -431,8 +431,8 @@ static void test_missing_required_at_header(void **state)
 	             "@D/th.conf:5: missing required key 'user' in [site blog]");
 	expect_error(f, edit(f, BASE, "certificate = @D/cert.pem\n", ""),
 	             "@D/th.conf:1: missing required key 'certificate' in [server]");
-	expect_error(f, edit(f, BASE, "listen = 127.0.0.1:8443\n", ""),
-	             "@D/th.conf:1: missing required key 'listen' in [server]");
+	/* listen is optional: systemd may pass the sockets (socket activation). */
+	expect_ok(f, edit(f, BASE, "listen = 127.0.0.1:8443\n", ""), 1);
 	expect_error(f, edit(f, BASE "[site", "path = /hooks/blog\n", ""),
 	             "@D/th.conf:5: missing required key 'path' in [site blog]");
 	/* A later site does not hide what the first one lacks. */
@@ -559,30 +559,73 @@ static void test_output(void **state)
 	}
 }
 
+/* 107 bytes of path after "unix:/" make 108 with the slash: one too many. */
+#define LONG_108                                                                                   \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aa"                                                                                       \
+	"aaaaaaaaaaaaaaaaa"
+
 static void test_listen(void **state)
 {
-	static const char *const bad[] = {
-	    "localhost:80", "127.0.0.1", "127.0.0.1:65536",  "127.0.0.1:",   "[::1]80",
-	    "::1:80",       "1.2.3:80",  "[127.0.0.1]:80",   "127.0.0.1:-1", "127.0.0.1:0080000",
-	    "*:443",        "[::1]:",    "[fe80::1%eth0]:1", "01.2.3.4:80",  "[::1]:8a"};
-	static const char *const good[] = {"0.0.0.0:0", "[::]:65535", "10.0.0.1:00443"};
+	static const char *const bad[] = {"localhost:80",
+	                                  "127.0.0.1",
+	                                  "127.0.0.1:65536",
+	                                  "127.0.0.1:",
+	                                  "[::1]80",
+	                                  "::1:80",
+	                                  "1.2.3:80",
+	                                  "[127.0.0.1]:80",
+	                                  "127.0.0.1:-1",
+	                                  "127.0.0.1:0080000",
+	                                  "*:443",
+	                                  "[::1]:",
+	                                  "[fe80::1%eth0]:1",
+	                                  "01.2.3.4:80",
+	                                  "[::1]:8a",
+	                                  "unix:",
+	                                  "unix:run/th.sock",
+	                                  "unix:/run/../th.sock",
+	                                  "unix:/run/th/",
+	                                  "unix:/" LONG_108};
+	static const char *const good[] = {"0.0.0.0:0", "[::]:65535", "10.0.0.1:00443",
+	                                   "unix:/run/tailhook/http.sock"};
 	struct fx *f = *state;
-	char line[64], want[256];
+	char line[256], want[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(line, sizeof(line), "listen = %s\n", bad[i]);
-		snprintf(
-		    want, sizeof(want),
-		    "@D/th.conf:2: listen '%s': expected IPV4:PORT or [IPV6]:PORT, PORT from 0 "
-		    "to 65535",
-		    bad[i]);
+		snprintf(want, sizeof(want),
+		         "@D/th.conf:2: listen '%s': expected IPV4:PORT, [IPV6]:PORT (PORT from 0 "
+		         "to 65535) or unix:/ABSOLUTE/PATH (at most 107 bytes)",
+		         bad[i]);
 		expect_error(f, edit(f, BASE, "listen = 127.0.0.1:8443\n", line), want);
 	}
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(line, sizeof(line), "listen = %s\n", good[i]);
 		expect_ok(f, edit(f, BASE, "listen = 127.0.0.1:8443\n", line), 1);
 	}
+}
+
+static void test_publish_keys(void **state)
+{
+	struct fx *f = *state;
+
+	expect_ok(f, BASE "publish = symlink\nkeep = 1\nreleases = /srv/releases/blog\n", 1);
+	expect_ok(f, BASE "publish = rsync\n", 1);
+	assert_int_equal(load(f, BASE, 1), 0);
+	assert_int_equal(f->cfg.sites[0].publish, TH_PUBLISH_SYMLINK);
+	assert_int_equal(f->cfg.sites[0].keep, 3);
+	assert_null(f->cfg.sites[0].releases);
+	config_free(&f->cfg);
+	expect_error(f, BASE "publish = copy\n",
+	             "@D/th.conf:15: publish 'copy': must be symlink or rsync");
+	expect_error(f, BASE "keep = 0\n",
+	             "@D/th.conf:15: keep '0': must be a whole number from 1 to 100");
+	expect_error(f, BASE "releases = relative\n",
+	             "@D/th.conf:15: releases 'relative': must be an absolute path");
+	expect_error(f, BASE "releases = /srv/../etc\n",
+	             "@D/th.conf:15: releases '/srv/../etc': must not contain '..'");
 }
 
 static void test_too_many_listen(void **state)
@@ -939,6 +982,7 @@ int main(void)
 	    T(test_relative_checkout),
 	    T(test_output),
 	    T(test_listen),
+	    T(test_publish_keys),
 	    T(test_too_many_listen),
 	    T(test_empty_secret),
 	    T(test_secret_newline),
