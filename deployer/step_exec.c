@@ -71,14 +71,59 @@ static void child_setup(const struct step_ctx *ctx, int out, pid_t parent)
 	}
 }
 
+/* The guard's death signal: take the whole process group along. */
+static void guard_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
+/* Ends the guard the way the step ended, so the worker sees its status. */
+static void guard_exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
+}
+
+/*
+ * The step's first process stays as a guard, the leader of its process
+ * group, and runs the program in a child.  If the worker dies (kill -9 of
+ * the deployer), the kernel signals the guard, which kills the whole group:
+ * a build's own children never outlive their deploy, not even to write
+ * into a checkout that the next deploy is using.
+ */
 static void child(const struct step_ctx *ctx, char *const argv[], int out, pid_t parent)
 {
+	struct sigaction sa;
+	int status;
+	pid_t pid;
+
 	child_setup(ctx, out, parent);
-	/* execvp searches the step's own PATH, not the deployer's. */
-	environ = (char **)ctx->envp;
-	execvp(argv[0], argv);
-	dprintf(2, "tailhook: cannot run %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = guard_orphaned;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 ||
+	    getppid() != parent)
+		_exit(126);
+	pid = fork();
+	if (pid < 0)
+		_exit(126);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, 0);
+		/* execvp searches the step's own PATH, not the deployer's. */
+		environ = (char **)ctx->envp;
+		execvp(argv[0], argv);
+		dprintf(2, "tailhook: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	guard_exit_like(status);
 }
 
 static void emit_line(const struct step_ctx *ctx, const char *step, struct linebuf *lb,
