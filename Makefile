@@ -79,6 +79,28 @@ lint:
 	  --inline-suppr -D_GNU_SOURCE -D__linux__ -D__x86_64__ -Icommon -Ireceiver -Ideployer \
 	  common receiver deployer
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the deployer in sbin, the
+# receiver in libexec/tailhook (the deployer looks there, relative to its
+# own path, so no directory is compiled in), the man pages, the systemd
+# units and an example config.
+SBINDIR    = $(PREFIX)/sbin
+LIBEXECDIR = $(PREFIX)/libexec/tailhook
+MANDIR     = $(PREFIX)/share/man
+DOCDIR     = $(PREFIX)/share/doc/tailhook
+UNITDIR    = $(PREFIX)/lib/systemd/system
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/tailhook $(DESTDIR)$(SBINDIR)/tailhook
+	install -m 0755 $(BUILD)/tailhook-receiver $(DESTDIR)$(LIBEXECDIR)/tailhook-receiver
+	install -m 0644 man/tailhook.8 $(DESTDIR)$(MANDIR)/man8/tailhook.8
+	install -m 0644 man/tailhook.conf.5 $(DESTDIR)$(MANDIR)/man5/tailhook.conf.5
+	install -m 0644 dist/tailhook.conf.example README.md docs/deployment.md $(DESTDIR)$(DOCDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/tailhook.service.in >$(DESTDIR)$(UNITDIR)/tailhook.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tailhook.service
+	install -m 0644 dist/tailhook.socket $(DESTDIR)$(UNITDIR)/tailhook.socket
+
 clean:
 	rm -rf build build-* 
 
