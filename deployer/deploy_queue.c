@@ -3,6 +3,7 @@
  */
 #include "deploy_queue.h"
 
+#include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,51 @@ void deploy_queue_catch_up(struct deployer *d)
 	}
 }
 
+#define CATCH_UP_RETRY_MS     30000LL
+#define CATCH_UP_RETRY_MAX_MS 900000LL
+#define CATCH_UP_TICK_S       5
+
+static void catch_up_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct deployer *d = arg;
+	struct th_msg m;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < d->cfg.nsites && !d->stopping; i++) {
+		struct site_state *ss = &d->sites[i];
+		if (ss->catch_up_due_ms == 0 || ss->worker != 0 || mono_ms() < ss->catch_up_due_ms)
+			continue;
+		ss->catch_up_due_ms = 0;
+		internal_msg(&m, i, "catch-up");
+		start_worker(d, i, &m, DEPLOY_CATCHUP);
+	}
+}
+
+void deploy_queue_init(struct deployer *d)
+{
+	struct timeval tv = {CATCH_UP_TICK_S, 0};
+
+	d->catch_up_ev = event_new(d->base, -1, EV_PERSIST, catch_up_tick, d);
+	if (d->catch_up_ev == NULL || event_add(d->catch_up_ev, &tv) < 0)
+		fatalx("event=setup reason=\"cannot create the catch-up timer\"");
+}
+
+/* The remote could not be asked: try again later, less and less often. */
+static void catch_up_later(struct deployer *d, size_t i)
+{
+	struct site_state *ss = &d->sites[i];
+	long long delay = CATCH_UP_RETRY_MS << (ss->catch_up_tries < 5 ? ss->catch_up_tries : 5);
+
+	if (delay > CATCH_UP_RETRY_MAX_MS)
+		delay = CATCH_UP_RETRY_MAX_MS;
+	ss->catch_up_tries++;
+	ss->catch_up_due_ms = mono_ms() + delay;
+	log_warnx("event=catch-up-retry site=%s in_ms=%lld tries=%u", d->cfg.sites[i].name, delay,
+	          ss->catch_up_tries);
+}
+
 unsigned long long deploy_queue_manual(struct deployer *d, size_t i, int *queued)
 {
 	struct site_state *ss = &d->sites[i];
@@ -134,6 +180,14 @@ static void log_reaped(struct deployer *d, size_t i, int status)
 	if (ss->kind == DEPLOY_CATCHUP)
 		log_info("event=catch-up-end site=%s status=%d", d->cfg.sites[i].name,
 		         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (ss->kind == DEPLOY_CATCHUP && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == DEPLOY_CHECK_FAIL)
+		catch_up_later(d, i);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == DEPLOY_OK) {
+		/* A deploy fetched and published the tip: no retry is needed. */
+		ss->catch_up_tries = 0;
+		ss->catch_up_due_ms = 0;
+	}
 	if (WIFSIGNALED(status))
 		log_warnx("event=deploy-failed site=%s delivery=%s step=worker "
 		          "status=\"signal %d\" duration_ms=%lld",

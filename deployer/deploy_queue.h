@@ -21,6 +21,14 @@ void deploy_queue_add(struct deployer *d, const struct th_msg *m);
 void deploy_queue_catch_up(struct deployer *d);
 
 /*
+ * A catch-up that could not ask the remote (network down at boot) is
+ * retried after 30 s, then with doubling delays up to 15 minutes, until
+ * it gets an answer: a push acknowledged before a crash is never dropped
+ * because the remote was briefly unreachable.  Creates the retry timer.
+ */
+void deploy_queue_init(struct deployer *d);
+
+/*
  * tailhook -t: starts or queues a deploy of site i.  Returns the number
  * (site_state.starts) the deploy that will serve the request gets, and
  * sets *queued when it waits behind a running one.

@@ -43,6 +43,8 @@ struct site_state {
 	struct th_msg running, queued;
 	long long started_ms;
 	unsigned long long starts; /* workers started: control clients wait for one */
+	long long catch_up_due_ms; /* a failed catch-up is retried then; 0: none due */
+	unsigned catch_up_tries;
 };
 
 struct deployer {
@@ -76,7 +78,8 @@ struct deployer {
 	struct event *ctl_ev;
 	struct ctl_client *ctl_clients;
 
-	struct event *stop_ev; /* after SIGTERM: the deadline for running deploys */
+	struct event *catch_up_ev; /* retries catch-ups that could not reach the remote */
+	struct event *stop_ev;     /* after SIGTERM: the deadline for running deploys */
 	int stopping;
 };
 

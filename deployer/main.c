@@ -161,6 +161,7 @@ static void run(struct deployer *d)
 		fatalx("event=setup reason=\"%s\"", err);
 	receiver_proc_init(d);
 	receiver_start(d);
+	deploy_queue_init(d);
 	deploy_queue_catch_up(d);
 	event_base_dispatch(d->base);
 	control_close(d);

@@ -318,6 +318,22 @@ def test_restart_without_news_deploys_nothing(th):
     assert not daemon2.log.events(daemon2.start_mark, role="deployer", event="deploy-start")
 
 
+def test_unreachable_remote_at_start_is_retried_later(th):
+    world = th.world()
+    hidden = world.base / "remote-away.git"
+    world.remote.rename(hidden)
+    daemon = th.start(world)  # the catch-up fails, the daemon runs on
+    err = daemon.log.events(daemon.start_mark, role="deployer", event="catch-up",
+                            result="error")
+    assert err, daemon.log.tail()
+    retry = daemon.wait_event(START_WAIT, role="deployer", event="catch-up-retry")
+    assert retry.get("in_ms") == "30000", retry.raw
+    hidden.rename(world.remote)
+    sha = world.commit("remote is back")
+    world.push()
+    deploy_ok(world, daemon, sha)
+
+
 def test_sigterm_lets_the_running_deploy_finish(th):
     world = th.world()
     daemon = th.start(world)
