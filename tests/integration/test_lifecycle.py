@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import socket
 import ssl
@@ -78,6 +79,10 @@ def test_deploy_publishes_a_release_and_switches_the_symlink(th):
     state = read_state(world)
     assert state["commit"] == first and state["release"] == release
     assert state["last-result"] == "ok", state
+    if thlib.IS_ROOT:  # the switch is done by the site user, never by root
+        uid = pwd.getpwnam(world.site_user).pw_uid
+        for path in (world.target, releases_dir(world), releases_dir(world) / release):
+            assert path.lstat().st_uid == uid, path
     # The deploy's own log is kept beside the state.
     logs = sorted((world.state / "sites" / world.site.name / "deploys").glob("*.log"))
     assert logs and f"commit={first}" in logs[-1].read_text()
@@ -423,6 +428,31 @@ def test_manual_trigger_without_a_daemon_deploys_once(th):
     assert read_state(world)["commit"] == sha
     bad = thlib.run_tailhook("-f", str(world.config), "-t", "no-such-site")
     assert bad.returncode == 1 and "no [site no-such-site]" in bad.stderr, bad.stderr
+
+
+def test_control_socket_takes_one_fixed_request_from_its_own_uid(th):
+    world = th.world()
+    daemon = th.start(world)
+    path = world.state / "control.sock"
+    assert path.stat().st_mode & 0o777 == 0o600
+    mark = daemon.log.mark()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(str(path))
+        s.send(b"deploy site please")  # not the 72-byte request
+        s.settimeout(5)
+        assert s.recv(600) == b"", "a malformed request must just be dropped"
+    daemon.wait_event(START_WAIT, since=mark, role="deployer", event="control-refused")
+    assert not daemon.log.events(mark, role="deployer", event="deploy-start")
+    if thlib.IS_ROOT:
+        # Another user cannot even reach it: state-dir is root's, mode 0700.
+        uid = pwd.getpwnam(world.site_user).pw_uid
+        probe = subprocess.run(
+            [sys.executable, "-c",
+             "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+             "try: s.connect(sys.argv[1])\nexcept PermissionError: sys.exit(3)\n",
+             str(path)], user=uid, capture_output=True, text=True, timeout=30)
+        assert probe.returncode == 3, probe.stderr
+    daemon.assert_alive()
 
 
 # -- reload -------------------------------------------------------------------------
