@@ -107,3 +107,6 @@ clean:
 # Fuzzing targets (fuzz, fuzz-smoke, fuzz-coverage) live with the fuzzers;
 # included last so that `all` stays the default goal.
 -include fuzz/fuzz.mk
+
+# The benchmark (bench, bench-smoke): see bench/bench.mk and docs/benchmarks.md.
+-include bench/bench.mk

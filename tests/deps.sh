@@ -13,7 +13,7 @@ set -eu
 
 packages="build-essential clang libevent-dev libbearssl-dev libjsmn-dev \
 libseccomp-dev libinih-dev libcmocka-dev pkg-config git rsync curl openssl \
-ca-certificates python3 python3-pytest clang-format cppcheck procps passwd systemd man-db groff-base"
+ca-certificates python3 python3-pytest clang-format cppcheck procps passwd systemd man-db groff-base wrk libssl-dev"
 
 for arg in "$@"; do
 	case "$arg" in
