@@ -24,6 +24,9 @@ pid_t deploy_fork(struct deployer *d, size_t i, const struct th_msg *m, enum dep
 	 * and a Ctrl-C meant for the foreground daemon must not kill it
 	 * mid-step: the deployer decides when deploys stop. */
 	signal(SIGCHLD, SIG_DFL);
+	/* Until deploy_run installs its own handler: libevent's would write
+	 * to the parent's signal pipe, which close_range closes below. */
+	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	setsid();
