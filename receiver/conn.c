@@ -278,13 +278,53 @@ int conn_ready_for_requests(struct conn *c)
 	return 0;
 }
 
+#define LINGER_MS       2000
+#define LINGER_READ_MAX (1 << 20)
+
+/*
+ * The answer is out, but the client may still be sending a body we chose
+ * not to read (413, 415, ...).  Closing now would make the kernel reset the
+ * connection, which can destroy the answer before the client reads it.  So
+ * shut down our side and discard whatever still arrives, for a short while.
+ */
+void conn_linger(struct conn *c)
+{
+	if (c->phase == PH_LINGER)
+		return;
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return conn_end(c);
+	arm_timer(c, PH_LINGER, LINGER_MS);
+	conn_wait_for(c, EV_READ);
+}
+
+static void linger_read(struct conn *c)
+{
+	char sink[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < LINGER_READ_MAX) {
+		n = read(c->fd, sink, sizeof(sink));
+		if (n > 0) {
+			total += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		return conn_end(c); /* the client has closed too */
+	}
+	conn_wait_for(c, EV_READ);
+}
+
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
 	(void)fd;
 	(void)what;
-	if (c->plain)
+	if (c->phase == PH_LINGER)
+		linger_read(c);
+	else if (c->plain)
 		conn_plain_pump(c);
 	else
 		conn_tls_pump(c);
@@ -293,11 +333,12 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	static const char *const names[] = {"handshake", "head", "head", "request", "idle"};
+	static const char *const names[] = {"handshake", "head", "head",
+	                                    "request",   "idle", "linger"};
 
 	(void)fd;
 	(void)what;
-	if (c->phase != PH_IDLE && c->phase != PH_WAIT_HEAD)
+	if (c->phase != PH_IDLE && c->phase != PH_WAIT_HEAD && c->phase != PH_LINGER)
 		log_info("event=timeout peer=%s phase=%s", c->peer, names[c->phase]);
 	conn_end(c);
 }

@@ -45,7 +45,7 @@ static int step(struct conn *c)
 	if (c->out_off < c->out_len)
 		return send_out(c);
 	if (c->close_after && !c->final_queued)
-		return -1;
+		return STEP_LINGER;
 	if (c->in_off < c->in_len && conn_accepts_input(c)) {
 		c->in_off += conn_feed(c, c->inbuf + c->in_off, c->in_len - c->in_off, &progress);
 		if (progress)
@@ -67,6 +67,8 @@ void conn_plain_pump(struct conn *c)
 	}
 	for (;;) {
 		next = step(c);
+		if (next == STEP_LINGER)
+			return conn_linger(c);
 		if (next < 0)
 			return conn_end(c);
 		if (next > 0)

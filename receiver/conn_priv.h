@@ -16,7 +16,11 @@
 #include "route.h"
 #include "rx.h"
 
-enum phase { PH_HANDSHAKE, PH_WAIT_HEAD, PH_HEAD, PH_REQUEST, PH_IDLE };
+enum phase { PH_HANDSHAKE, PH_WAIT_HEAD, PH_HEAD, PH_REQUEST, PH_IDLE, PH_LINGER };
+
+/* A transport step's answer: go on (0), wait (EV_READ/EV_WRITE), or stop. */
+#define STEP_CLOSE  (-1)
+#define STEP_LINGER (-2)
 
 /* Allocated only once the client sends its first byte: a silent
  * connection costs a struct conn, not 37 KB of TLS state. */
@@ -56,6 +60,7 @@ int conn_ready_for_requests(struct conn *c);
 int conn_accepts_input(const struct conn *c);
 size_t conn_feed(struct conn *c, const unsigned char *buf, size_t len, int *progress);
 void conn_out_sent(struct conn *c, size_t n);
+void conn_linger(struct conn *c);
 
 /* conn_tls.c */
 void conn_tls_pump(struct conn *c);

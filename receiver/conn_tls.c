@@ -98,7 +98,7 @@ static int step(struct conn *c, unsigned st)
 		return 0;
 	}
 	if (c->closing)
-		return -1; /* close_notify is out; don't wait for the peer's */
+		return STEP_LINGER; /* close_notify is out; don't wait for the peer's */
 	if ((st & BR_SSL_SENDAPP) && c->out_off < c->out_len) {
 		push_out(c);
 		return 0;
@@ -129,6 +129,8 @@ void conn_tls_pump(struct conn *c)
 		if (st == BR_SSL_CLOSED)
 			return conn_end(c);
 		next = step(c, st);
+		if (next == STEP_LINGER)
+			return conn_linger(c);
 		if (next < 0)
 			return conn_end(c);
 		if (next > 0)

@@ -99,6 +99,7 @@ static const struct {
     {"write", "log lines to stderr"},
     {"accept4", "accept connections on the inherited listeners"},
     {"close", "close finished connections"},
+    {"shutdown", "half-close before discarding an unread body (lingering close)"},
     {"epoll_wait", "libevent's event loop"},
     {"epoll_pwait", "libevent's event loop (some libcs route epoll_wait here)"},
     {"epoll_ctl", "libevent registers and removes connection fds"},
