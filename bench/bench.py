@@ -100,6 +100,80 @@ def descendants(roots, table=None):
     return out
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(roots):
+    """CPU seconds (user + system) used by the trees so far, the children
+    they have reaped included ({command name: seconds} and the total)."""
+    table = proc_table()
+    by, total = {}, 0.0
+    for p in descendants(roots, table):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                stat = f.read()
+            with open("/proc/%d/comm" % p) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        f = stat[stat.rfind(")") + 2:].split()
+        secs = sum(int(x) for x in f[11:15]) / CLK_TCK  # utime stime cutime cstime
+        by[name] = by.get(name, 0.0) + secs
+        total += secs
+    return total, by
+
+
+class CpuMeter:
+    """CPU used by a tool's processes and by this script's children (the
+    load generator) between enter and exit."""
+
+    def __init__(self, tool):
+        self.tool = tool
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.server0, self.by0 = tree_cpu(self.tool.roots())
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.client0 = ru.ru_utime + ru.ru_stime
+        return self
+
+    def stop(self):
+        self.wall = time.monotonic() - self.t0
+        server1, by1 = tree_cpu(self.tool.roots())
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.server = server1 - self.server0
+        self.client = ru.ru_utime + ru.ru_stime - self.client0
+        self.by_name = {k: v - self.by0.get(k, 0.0) for k, v in by1.items() if v - self.by0.get(k, 0.0) > 0.005}
+
+    def __exit__(self, *exc):
+        pass
+
+    def record(self, rec, count):
+        """Adds CPU per request (us) and the CPU shares to a result dict."""
+        rec["cpu_server_s"] = self.server
+        rec["cpu_client_s"] = self.client
+        rec["cpu_wall_s"] = self.wall
+        rec["cpu_by_name"] = self.by_name
+        rec["cpu_us_per_req"] = self.server * 1e6 / count if count else None
+
+
+def tree_pss(roots):
+    """(sum of Pss, sum of RssAnon) in kB: what the tool's processes cost
+    beyond the library pages they share with each other and the system."""
+    pss = anon = 0
+    for p in descendants(roots):
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                    elif line.startswith("Pss_Anon:"):
+                        anon += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return pss, anon
+
+
 def tree_rss(roots):
     """(sum of VmRSS in kB, number of live processes) of the trees."""
     total, n, _ = tree_rss_by_name(roots)
@@ -771,23 +845,35 @@ def block_throughput(env, tool, a, rec):
     try:
         tool.settle()
         rec["rss_idle_kb"], base, rec["rss_idle_by_name"] = tree_rss_by_name(tool.roots())
+        rec["pss_idle_kb"], rec["pss_anon_idle_kb"] = tree_pss(tool.roots())
         rec["status"] = check_statuses(env, tool)
         tool.quiesce(base)
         wrk(env, tool, "other", 1, a.conns)  # warm-up, not measured
         count0 = tool.count()
         off = tool.log_size() if isinstance(tool, Tailhook) else 0
-        with Sampler(tool, 0.25) as s:
+        with CpuMeter(tool) as cpu, Sampler(tool, 0.25) as s:
             rec["w1"] = wrk(env, tool, "match", a.duration, a.conns)
             rec["rss_w1_end_kb"], rec["rss_w1_end_by_name"] = s.last, s.last_by_name
+            rec["pss_w1_end_kb"], rec["pss_anon_w1_end_kb"] = tree_pss(tool.roots())
         rec["rss_w1_peak_kb"], rec["procs_w1_peak"] = s.peak, s.nprocs_peak
         rec["quiesced_w1"] = tool.quiesce(base, timeout=a.quiesce)
+        # The deploys or commands the load caused count, also those that
+        # ran after it stopped.
+        cpu.stop()
+        cpu.record(rec["w1"], rec["w1"]["requests"])
         rec["w1_commands_run"] = tool.count() - count0
         if isinstance(tool, Tailhook):
             rec["w1_deploys"] = tailhook_deploy_counts(tool.log_text(off))
-        rec["w2"] = wrk(env, tool, "other", a.duration, a.conns)
-        rec["w3"] = wrk(env, tool, "bad", a.duration, a.conns)
-        rec["w4_full"] = client_load(env, tool, a.duration, a.conns, "full")
-        rec["w4_resume"] = client_load(env, tool, a.duration, a.conns, "resume")
+        for key, body in (("w2", "other"), ("w3", "bad")):
+            with CpuMeter(tool) as cpu:
+                rec[key] = wrk(env, tool, body, a.duration, a.conns)
+                cpu.stop()
+            cpu.record(rec[key], rec[key]["requests"])
+        for mode in ("full", "resume"):
+            with CpuMeter(tool) as cpu:
+                rec["w4_" + mode] = client_load(env, tool, a.duration, a.conns, mode)
+                cpu.stop()
+            cpu.record(rec["w4_" + mode], rec["w4_" + mode]["done"])
     finally:
         tool.stop()
 
@@ -827,10 +913,11 @@ def block_idle(env, tool, a, rec, variant):
         for _ in range(3):
             status, secs, err = curl(env, tool, env.body_files["match"], env.sigs["match"], timeout=10)
             deliveries.append({"status": status, "seconds": secs, "error": err})
-        rss_after, _ = tree_rss(tool.roots())
         done = read_json_line(client, a.idle_hold + 30)
+        rss_done, _ = tree_rss(tool.roots())
         rec["w6_" + variant] = {"opened": opened, "done": done, "rss_idle_kb": idle, "rss_open_kb": rss_open,
-                                "rss_after_deliveries_kb": rss_after, "deliveries": deliveries}
+                                "rss_done_kb": rss_done, "deliveries": deliveries,
+                                "kb_per_conn": (rss_open - idle) / opened["open"] if opened["open"] else None}
     finally:
         if client is not None:
             stop_tree(client, signal.SIGTERM, 5)
@@ -947,6 +1034,23 @@ def rel(t, t0):
 # ---- the report ------------------------------------------------------------
 
 
+SPIN = "import time\nt = time.process_time()\nx = 0\nfor i in range(6000000):\n    x += i\n"
+
+
+def parallel_speedup():
+    """How much faster two CPU-bound processes finish than one after the
+    other: 2.0 on two real cores, less on shared or hyper-threaded ones."""
+    def wall(n):
+        t = time.monotonic()
+        ps = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for p in ps:
+            p.wait(120)
+        return time.monotonic() - t
+    one = wall(1)
+    two = wall(2)
+    return 2 * one / two if two else None
+
+
 def machine():
     cpu = "?"
     try:
@@ -967,7 +1071,8 @@ def machine():
             deb = f.read().strip()
     except OSError:
         deb = "?"
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "kernel": platform.release(), "debian": deb}
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "kernel": platform.release(), "debian": deb,
+            "speedup": parallel_speedup()}
 
 
 def versions(a):
@@ -1048,8 +1153,15 @@ def report(a, tools, results, meta):
     w("")
     w("## Workloads 1–4: throughput and latency")
     w("")
-    w("wrk, %d connections (2 threads), %d s per run, keep-alive; the same tool and payload on the same "
-      "machine, so wrk competes with the server for the %s cores." % (a.conns, a.duration, meta["machine"]["cores"]))
+    w("Workloads 1–3: wrk, %d keep-alive connections (2 threads), %d s per run, each request a new delivery "
+      "(its own X-GitHub-Delivery id). Workload 4: bench-client, %d connections, each request on a new TLS "
+      "connection (`Connection: close`), with the other-branch payload so that no deploy runs; *full* never "
+      "offers a session, *resumed* offers the session its previous connection got (a TLS 1.2 session id "
+      "or a TLS 1.3 ticket). The load generators run on the same %s cores as the servers, so requests/s "
+      "is shared with them; *server CPU per request* is not: it is the CPU time (user + system) of all "
+      "of the tool's processes divided by the requests answered, and for workload 1 it includes the "
+      "deploys or commands the load caused, until the last of them ended."
+      % (a.conns, a.duration, a.conns, meta["machine"]["cores"]))
     w("")
     rows = []
     for key, title in (("w1", "1. signed push, configured branch"), ("w2", "2. signed push, other branch (ignored)"),
@@ -1058,6 +1170,8 @@ def report(a, tools, results, meta):
         rows.append(["   p50 / p99 latency"] + ["%s / %s" % (fmt(ms(div(med(results, n, key, "p50_us"), 1e6)), " ms", 2),
                                                     fmt(ms(div(med(results, n, key, "p99_us"), 1e6)), " ms", 2))
                                                    for n in names])
+        rows.append(["   server CPU per request"] + [fmt(med(results, n, key, "cpu_us_per_req"), " µs") for n in names])
+        rows.append(["   … by process (with the children it reaped)"] + [cpu_by_name_of(results, n, key) for n in names])
         rows.append(["   status (curl)"] + [status_of(results, n, key) for n in names])
     for key, title in (("w4_full", "4. new TLS connection per request, full handshake: conn/s"),
                        ("w4_resume", "4b. new TLS connection per request, resumed session offered: conn/s")):
@@ -1065,6 +1179,7 @@ def report(a, tools, results, meta):
         rows.append(["   p50 / p99 latency"] + ["%s / %s" % (fmt(ms(div(med(results, n, key, "p50_us"), 1e6)), " ms", 1),
                                                     fmt(ms(div(med(results, n, key, "p99_us"), 1e6)), " ms", 1))
                                                    for n in names])
+        rows.append(["   server CPU per connection"] + [fmt(med(results, n, key, "cpu_us_per_req"), " µs") for n in names])
         rows.append(["   resumed / done"] + ["%s / %s" % (fmt(med(results, n, key, "resumed")),
                                                           fmt(med(results, n, key, "done"))) for n in names])
     rows.append(["   TLS negotiated"] + [tls_of(results, n) for n in names])
@@ -1084,11 +1199,22 @@ def report(a, tools, results, meta):
                                for x in d if x) if n == "tailhook" else "" for n in names])
     w(table(["workload 1"] + [labels[n] for n in names], rows))
     w("")
-    w("## Workload 5: memory (sum of VmRSS of all of the tool's processes, children included)")
+    w("## Workload 5: memory")
+    w("")
+    w("RSS is the sum of VmRSS (/proc/PID/status) over all of the tool's processes, children included, "
+      "sampled every 250 ms; *end of workload 1* is the last sample before wrk stopped. VmRSS counts the "
+      "pages of shared libraries (libc above all) once per process; PSS (/proc/PID/smaps_rollup) divides "
+      "them among the processes that share them, system-wide, and is what the tool adds to the machine.")
     w("")
     rows = [["idle, after start"] + [fmt(mb(med(results, n, "rss_idle_kb")), " MB", 1) for n in names],
             ["end of workload 1"] + [fmt(mb(med(results, n, "rss_w1_end_kb")), " MB", 1) for n in names],
             ["peak during workload 1"] + [fmt(mb(med(results, n, "rss_w1_peak_kb")), " MB", 1) for n in names],
+            ["PSS idle → end of workload 1"] + ["%s → %s" % (fmt(mb(med(results, n, "pss_idle_kb")), " MB", 1),
+                                                             fmt(mb(med(results, n, "pss_w1_end_kb")), " MB", 1))
+                                                  for n in names],
+            ["of which anonymous (heap, stacks)"] + ["%s → %s" % (fmt(mb(med(results, n, "pss_anon_idle_kb")), " MB", 1),
+                                                                  fmt(mb(med(results, n, "pss_anon_w1_end_kb")), " MB", 1))
+                                                       for n in names],
             ["idle, by process (one run)"] + [by_name_of(results, n, "rss_idle") for n in names],
             ["end of workload 1, by process"] + [by_name_of(results, n, "rss_w1_end") for n in names]]
     w(table(hdr, rows))
@@ -1105,12 +1231,20 @@ def report(a, tools, results, meta):
         w("")
         rows = []
         for v in ("silent", "dribble"):
-            rows.append(["%s: opened / failed" % v] + ["%s / %s" % (fmt(med(results, n, "w6_" + v, "opened", "open")),
-                                                                 fmt(med(results, n, "w6_" + v, "opened", "failed")))
-                                                        for n in w6_names])
-            rows.append(["   RSS idle → with them open"] +
-                        ["%s → %s" % (fmt(mb(med(results, n, "w6_" + v, "rss_idle_kb")), " MB", 1),
-                                      fmt(mb(med(results, n, "w6_" + v, "rss_open_kb")), " MB", 1)) for n in w6_names])
+            rows.append(["%s: set up in" % v] + [fmt(div(med(results, n, "w6_" + v, "opened", "open_ms"), 1000), " s", 1)
+                                                  for n in w6_names])
+            rows.append(["   open when all were set up / shed already / failed"] +
+                        ["%s / %s / %s" % (fmt(med(results, n, "w6_" + v, "opened", "open")),
+                                           fmt(med(results, n, "w6_" + v, "opened", "closed_by_server")),
+                                           fmt(med(results, n, "w6_" + v, "opened", "failed")))
+                         for n in w6_names])
+            rows.append(["   RSS idle → with them open → at the end"] +
+                        ["%s → %s → %s" % (fmt(mb(med(results, n, "w6_" + v, "rss_idle_kb")), " MB", 1),
+                                           fmt(mb(med(results, n, "w6_" + v, "rss_open_kb")), " MB", 1),
+                                           fmt(mb(med(results, n, "w6_" + v, "rss_done_kb")), " MB", 1))
+                         for n in w6_names])
+            rows.append(["   RSS per open connection"] + [fmt(med(results, n, "w6_" + v, "kb_per_conn"), " kB", 1)
+                                                          for n in w6_names])
             rows.append(["   delivery: status, time (median of 3)"] + [delivery_of(results, n, v) for n in w6_names])
             rows.append(["   closed by the server after %d s" % a.idle_hold] +
                         [fmt(med(results, n, "w6_" + v, "done", "closed_by_server")) for n in w6_names])
@@ -1154,8 +1288,9 @@ def report(a, tools, results, meta):
     w("## Machine and versions")
     w("")
     m, v = meta["machine"], meta["versions"]
-    w("- machine: %s, %s cores, %s RAM, Linux %s, Debian %s; clients and servers on the same machine"
-      % (m["cpu"], m["cores"], m["memory"], m["kernel"], m["debian"]))
+    w("- machine: %s, %s cores, %s RAM, Linux %s, Debian %s; clients and servers on the same machine. "
+      "Two CPU-bound processes run %s× as fast as one (2.0 would be two independent cores): the cores "
+      "are shared." % (m["cpu"], m["cores"], m["memory"], m["kernel"], m["debian"], fmt(m.get("speedup"), "", 2)))
     w("- tailhook: %s (git %s), BearSSL %s, libevent %s" % (v["tailhook"], v["tailhook_git"], v["libbearssl0"],
                                                            v["libevent-core-2.1-7"]))
     w("- webhook %s; nginx %s; gunicorn %s; python3-flask %s; python3 %s" % (
@@ -1206,8 +1341,27 @@ def by_name_of(results, n, key):
         return "–"
     runs.sort(key=lambda r: r[key + "_kb"])
     by = runs[len(runs) // 2][key + "_by_name"]
-    return "<br>".join("%s%s %s" % (name, " ×%d" % c if c > 1 else "", fmt(mb(kb), " MB", 1))
+    return "<br>".join("%s%s %s" % (display(name), " ×%d" % c if c > 1 else "", fmt(mb(kb), " MB", 1))
                        for name, (kb, c) in sorted(by.items(), key=lambda x: -x[1][0]))
+
+
+def cpu_by_name_of(results, n, key):
+    """Server CPU per request by command name, medians over the runs (top 3)."""
+    per = {}
+    for r in results[n]:
+        x = get(r, key)
+        count = x and (x.get("requests") or x.get("done"))
+        if not x or not count or not x.get("cpu_by_name"):
+            continue
+        for name, secs in x["cpu_by_name"].items():
+            per.setdefault(name, []).append(secs * 1e6 / count)
+    top = sorted(((median(v), k) for k, v in per.items()), reverse=True)[:3]
+    return "<br>".join("%s %s" % (display(k), fmt(v, " µs")) for v, k in top if v >= 1) or "–"
+
+
+def display(comm):
+    """/proc/PID/comm keeps 15 characters."""
+    return {"tailhook-receiv": "tailhook-receiver"}.get(comm, comm)
 
 
 def errors_section(names, labels, results):
