@@ -239,12 +239,17 @@ int control_open(struct deployer *d, char *err, size_t errlen)
 
 void control_close(struct deployer *d)
 {
-	struct sockaddr_un sa;
-
 	while (d->ctl_clients != NULL) {
 		reply(d->ctl_clients, TH_CTL_ERROR, -1, "tailhook stopped");
 		client_free(d->ctl_clients);
 	}
+	control_stop_listening(d);
+}
+
+void control_stop_listening(struct deployer *d)
+{
+	struct sockaddr_un sa;
+
 	if (d->ctl_fd < 0)
 		return;
 	event_free(d->ctl_ev);

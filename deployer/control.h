@@ -49,6 +49,9 @@ int control_path(char *out, size_t outsz, const char *state_dir);
  */
 int control_open(struct deployer *d, char *err, size_t errlen);
 
+/* Stopping: closes the socket and removes its file; waiting clients stay. */
+void control_stop_listening(struct deployer *d);
+
 /* Closes the socket, removes its file and ends every client. */
 void control_close(struct deployer *d);
 

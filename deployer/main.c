@@ -119,7 +119,8 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 	         deploy_queue_running(d));
 	d->stopping = 1;
 	receiver_stop(d);
-	control_close(d);
+	/* A tailhook -t waiting for a running deploy still gets its result. */
+	control_stop_listening(d);
 	deploy_queue_drop_pending(d);
 	tv.tv_sec = (time_t)deploy_queue_max_timeout(d);
 	d->stop_ev = evtimer_new(d->base, on_stop_deadline, d);

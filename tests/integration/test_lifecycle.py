@@ -406,6 +406,22 @@ def test_manual_trigger_asks_the_running_daemon(th):
     assert world.target_file("index.html") == world.file_at(sha, "index.html")
 
 
+def test_manual_trigger_gets_its_result_through_a_graceful_stop(th):
+    world = th.world()
+    daemon = th.start(world)
+    sha = world.commit("slow manual", files={"SLOW": "2\n"})
+    world.push()
+    client = subprocess.Popen([str(thlib.tailhook_bin()), "-f", str(world.config), "-t",
+                               world.site.name], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    stamp = world.file_at(sha, "stamp").decode().strip()
+    thlib.wait_until(lambda: stamp in world.builds_started(), 15, "the build to start")
+    daemon.stop()  # SIGTERM while the manual deploy runs: it finishes
+    out, err = client.communicate(timeout=30)
+    assert client.returncode == 0, out + err
+    assert "result=ok" in out and f"commit={sha}" in out, out
+
+
 def test_manual_trigger_reports_a_failure(th):
     world = th.world()
     daemon = th.start(world)
