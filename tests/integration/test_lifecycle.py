@@ -513,6 +513,36 @@ def test_invalid_config_on_reload_keeps_the_old_one(th):
     assert end.get("commit") == sha2, end.raw
 
 
+def test_reload_opens_a_new_listener_and_keeps_the_old_one(th):
+    world = th.world()
+    daemon = th.start(world)
+    with socket.socket() as probe:  # a free port for the new line
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    text = world.config_text().replace(
+        "listen = 127.0.0.1:0\n", f"listen = 127.0.0.1:0\nlisten = 127.0.0.1:{free}\n", 1)
+    world.write_config(text)
+    mark = daemon.log.mark()
+    daemon.proc.send_signal(signal.SIGHUP)
+    daemon.wait_event(START_WAIT, since=mark, role="deployer", event="reload", result="ok")
+    # The unchanged first line keeps its socket; the second is new.
+    opened = daemon.log.events(mark, role="deployer", event="listen")
+    assert len(opened) == 1, [e.raw for e in opened]
+    new_port = int(opened[0].get("addr").rsplit(":", 1)[1])
+    assert new_port == free
+    daemon.wait_event(START_WAIT, since=mark, role="receiver", event="ready")
+    for port in (daemon.port, new_port):
+        sha = world.commit(f"via port {port}")
+        world.push()
+        body = push_payload("refs/heads/main", sha)
+        request = build_request(world.site.path, body, secret=world.site.secret)
+        m = daemon.log.mark()
+        resp, _ = thlib.send_request(port, world.cert, request)
+        assert resp.status == 202, (port, resp)
+        end = daemon.wait_deploy_end(world.site.name, since=m)
+        assert end.get("commit") == sha, end.raw
+
+
 def new_certificate(world: thlib.World, cn: str) -> tuple[Path, Path]:
     cert, key = world.base / "tls" / f"{cn}.pem", world.base / "tls" / f"{cn}.key"
     thlib.run(["openssl", "req", "-x509", "-newkey", "ec",
