@@ -127,7 +127,7 @@ enum sig_result sig_verify_token(const char *hdr, size_t hdr_len, const struct s
 		return SIG_MISSING;
 	if (hdr_len > SIG_TOKEN_MAX)
 		return SIG_MALFORMED;
-	/* equal digests of equal-length inputs: comparing them hides the lengths */
+	/* fixed-size digests: the compare takes the same time whatever the lengths */
 	sha256(given, hdr, hdr_len);
 	for (i = 0; i < keys->n && i < 2; i++) {
 		sha256(expected, keys->key[i], keys->len[i]);
