@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 int fuzz_json_push_one(const uint8_t *data, size_t size);
+int fuzz_form_one(const uint8_t *data, size_t size);
 int fuzz_http_req_one(const uint8_t *data, size_t size);
 int fuzz_signature_one(const uint8_t *data, size_t size);
 int fuzz_msg_one(const uint8_t *data, size_t size);

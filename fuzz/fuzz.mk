@@ -23,7 +23,7 @@ FUZZ_COV           ?= llvm-cov-14
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-jobs=2 or -max_len=65536.
 FUZZ_FLAGS         ?=
 
-FUZZ_TARGETS := json_push http_req signature msg config tls
+FUZZ_TARGETS := json_push form http_req signature msg config tls
 
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -DTH_VERSION='"$(VERSION)"' $(WARN) -g -O1 \
@@ -42,8 +42,10 @@ FUZZ_COV_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/cov/fuzz_%)
 # The files the coverage report is about: everything network bytes (or the
 # config) reach.  tls_keys.c, log.c and the rest only serve the setup.
 FUZZ_COV_FILES := receiver/http_req.c receiver/route.c receiver/signature.c \
-                  receiver/json_push.c receiver/conn.c receiver/tls_server.c \
-                  common/msg.c deployer/config.c deployer/argv_split.c
+                  receiver/json_push.c receiver/json_changes.c receiver/form.c \
+                  receiver/provider.c receiver/dedupe.c receiver/conn.c \
+                  receiver/conn_tls.c receiver/conn_plain.c receiver/tls_server.c \
+                  common/msg.c common/provider_id.c deployer/config.c deployer/argv_split.c
 
 # Per-run libFuzzer flags.  The tls target's receiver logs a line per
 # request; -close_fd_mask=2 drops the target's stderr (libFuzzer and the

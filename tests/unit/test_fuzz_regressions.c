@@ -182,9 +182,13 @@ static void run_target(void **state)
 }
 
 static const struct target targets[] = {
-    {"json_push", fuzz_json_push_one}, {"http_req", fuzz_http_req_one},
-    {"signature", fuzz_signature_one}, {"msg", fuzz_msg_one},
-    {"config", fuzz_config_one},       {"tls", fuzz_tls_one},
+    {"json_push", fuzz_json_push_one},
+    {"form", fuzz_form_one},
+    {"http_req", fuzz_http_req_one},
+    {"signature", fuzz_signature_one},
+    {"msg", fuzz_msg_one},
+    {"config", fuzz_config_one},
+    {"tls", fuzz_tls_one},
 };
 
 int main(void)
