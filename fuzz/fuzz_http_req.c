@@ -3,8 +3,15 @@
  * driven the way receiver/conn.c drives them, minus the socket and TLS.
  *
  * Input: the split prefix of fuzz.h, then the decrypted byte stream of one
- * connection (one or several pipelined requests).  Flag bit 3 selects the
- * two-site setup instead of the one-site one.  The stream is fed to
+ * connection (one or several pipelined requests).  The flag bits choose
+ * the setup: bits 3-5 the provider of the site at /hook (0 github, 1 gitea,
+ * 2 forgejo, 3 gitlab, 4 bitbucket-cloud, 5 bitbucket-server, 6 github
+ * with legacy-sha1 and a second secret, 7 gitea with a second secret; the
+ * second secret is the one tests/cases/ sign with), bit 6 adds a github
+ * site at /small/hook (max-body 1024) and moves /hook to release/v1.
+ * A 202 is remembered as to_deployer.c would (dedupe_note), so a repeated
+ * delivery in the same stream meets the redelivery check; the table is
+ * emptied before and after each input.  The stream is fed to
  * http_req_feed in the chunks the prefix chooses; at HTTP_HEAD_DONE the
  * head goes to route_head and, if accepted, http_req_begin_body; at
  * HTTP_BODY_DONE to route_body, then http_req_reset for the next request
@@ -14,30 +21,62 @@
  */
 #include <string.h>
 
+#include "clock.h"
+#include "dedupe.h"
 #include "fuzz.h"
 #include "http_req.h"
 #include "msg.h"
+#include "provider_id.h"
 #include "route.h"
 
-#define FLAG_TWO_SITES 0x08u
+#define FLAG_PROVIDER_SHIFT 3
+#define FLAG_TWO_SITES      0x40u
 
 /* The secret of tests/cases/, so that their signed requests verify here too. */
 static unsigned char secret[] = "case-secret-0123456789";
+/* The other key during a rotation. */
+static unsigned char old_secret[] = "rotated-out-secret";
 
-#define SITE(n, p, b, max)                                                                         \
-	{                                                                                          \
-		.name = (n), .path = (p), .branch = (b), .max_body = (max), .secret = secret,      \
-		.secret_len = sizeof(secret) - 1,                                                  \
+/* The site at /hook for provider code p (see above). */
+static void hook_site(struct th_setup_site *s, unsigned p, const char *branch)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = "blog";
+	s->path = "/hook";
+	s->branch = (char *)branch;
+	s->max_body = 1048576;
+	s->secret = secret;
+	s->secret_len = sizeof(secret) - 1;
+	s->provider = p < TH_PROVIDER_COUNT ? p : (p == 6 ? TH_PROVIDER_GITHUB : TH_PROVIDER_GITEA);
+	if (p >= TH_PROVIDER_COUNT) {
+		s->secret = old_secret;
+		s->secret_len = sizeof(old_secret) - 1;
+		s->secret2 = secret;
+		s->secret2_len = sizeof(secret) - 1;
 	}
+	if (p == 6)
+		s->flags = TH_SITE_LEGACY_SHA1;
+}
 
-static struct th_setup_site one_site[] = {
-    SITE("blog", "/hook", "main", 1048576),
-};
+static void make_setup(struct th_setup *setup, struct th_setup_site sites[2], unsigned flags)
+{
+	unsigned p = (flags >> FLAG_PROVIDER_SHIFT) & 7;
 
-static struct th_setup_site two_sites[] = {
-    SITE("small", "/small/hook", "main", 1024),
-    SITE("docs", "/hook", "release/v1", 1048576),
-};
+	memset(setup, 0, sizeof(*setup));
+	setup->sites = sites;
+	if (!(flags & FLAG_TWO_SITES)) {
+		hook_site(&sites[0], p, "main");
+		setup->nsites = 1;
+		return;
+	}
+	hook_site(&sites[0], TH_PROVIDER_GITHUB, "main");
+	sites[0].name = "small";
+	sites[0].path = "/small/hook";
+	sites[0].max_body = 1024;
+	hook_site(&sites[1], p, "release/v1");
+	sites[1].name = "docs";
+	setup->nsites = 2;
+}
 
 static int in_head(const struct http_req *r, const char *p, size_t n)
 {
@@ -100,7 +139,7 @@ static void check_delivery(const struct http_req *r)
 
 static void check_route(const struct th_setup *s, const struct route_result *rr, int body)
 {
-	static const int allowed[] = {0, 200, 202, 400, 401, 404, 405, 413, 415};
+	static const int allowed[] = {0, 200, 202, 400, 401, 404, 405, 413, 415, 503};
 	struct th_msg m;
 	size_t i;
 
@@ -154,6 +193,8 @@ static int decide(const struct th_setup *s, struct http_req *r, struct route_res
 		FUZZ_CHECK(r->body_len == r->content_length);
 		route_body(s, r, rr);
 		check_route(s, rr, 1);
+		if (rr->deploy)
+			dedupe_note(&rr->msg, mono_ms());
 		if (!r->keep_alive)
 			return 0;
 		http_req_reset(r);
@@ -199,6 +240,7 @@ static int feed_chunk(const struct th_setup *s, struct http_req *r, struct route
 int fuzz_http_req_one(const uint8_t *data, size_t size)
 {
 	struct th_setup setup;
+	struct th_setup_site sites[2];
 	struct fuzz_split sp;
 	struct route_result rr;
 	struct http_req *r;
@@ -206,13 +248,8 @@ int fuzz_http_req_one(const uint8_t *data, size_t size)
 
 	fuzz_split_init(&sp, &data, &size);
 	memset(&setup, 0, sizeof(setup));
-	if (sp.flags & FLAG_TWO_SITES) {
-		setup.sites = two_sites;
-		setup.nsites = 2;
-	} else {
-		setup.sites = one_site;
-		setup.nsites = 1;
-	}
+	make_setup(&setup, sites, sp.flags);
+	dedupe_reset();
 	/* Heap, as in conn.c: ASan then sees any overrun of head[]. */
 	r = malloc(sizeof(*r));
 	if (r == NULL)
@@ -230,6 +267,7 @@ int fuzz_http_req_one(const uint8_t *data, size_t size)
 	}
 	http_req_free(r);
 	free(r);
+	dedupe_reset();
 	return 0;
 }
 

@@ -37,7 +37,8 @@
  *
  * Between runs only the setup above survives, plus the receiver's master
  * DRBG, which advances (rng.c has no reset; BearSSL draws server randoms
- * and ECDHE keys from it, which no input can predict anyway).
+ * and ECDHE keys from it, which no input can predict anyway).  The
+ * redelivery table (dedupe.c) is emptied before and after each input.
  */
 #include <bearssl.h>
 #include <errno.h>
@@ -47,6 +48,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "dedupe.h"
 #include "fuzz.h"
 #include "msg.h"
 #include "rng.h"
@@ -433,6 +435,8 @@ int fuzz_tls_one(const uint8_t *data, size_t size)
 	if (!g.ready)
 		setup();
 	fuzz_split_init(&sp, &data, &size);
+	/* to_deployer.c remembers each deploy it sends; nothing may carry over. */
+	dedupe_reset();
 	if (sp.flags & FLAG_RSA)
 		sv = &g.rsa;
 	else
@@ -453,6 +457,7 @@ int fuzz_tls_one(const uint8_t *data, size_t size)
 		event_base_loop(g.base, EVLOOP_NONBLOCK);
 	FUZZ_CHECK(sv->rx.nconns == 0);
 	check_deployer_end(sv);
+	dedupe_reset();
 	return 0;
 }
 
