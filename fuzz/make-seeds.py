@@ -11,6 +11,7 @@ libFuzzer added with `make fuzz-merge` (40-hex names) are left alone.
 
 Input formats (see each harness's header comment):
   json_push  the body as is
+  form       the body as is (application/x-www-form-urlencoded)
   http_req   split prefix (fuzz/fuzz.h) + the bytes of one connection
   signature  header value, NUL, body
   msg        the packet as is
@@ -22,11 +23,13 @@ Input formats (see each harness's header comment):
 """
 
 import glob
+import re
 import hashlib
 import hmac
 import os
 import shutil
 import struct
+import urllib.parse
 
 ROOT = os.getcwd()
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
@@ -39,7 +42,19 @@ SIG_SECRET = b"It's a Secret to Everybody"  # fuzz_signature.c
 SECRET_PATH = "/tmp/tailhook-fuzz-secret"  # fuzz.h FUZZ_SECRET_PATH
 
 # Split-prefix flags (fuzz/fuzz.h, fuzz_http_req.c, fuzz_tls.c).
-TWO_SITES = 0x08
+# http_req: bits 3-5 the provider code of the /hook site, 0x40 two sites.
+PROVIDERS = {"github": 0, "gitea": 1, "forgejo": 2, "gitlab": 3, "bitbucket-cloud": 4,
+             "bitbucket-server": 5}
+GITHUB_LEGACY_ROTATED = 6  # github, legacy-sha1, second secret
+GITEA_ROTATED = 7  # gitea, second secret
+TWO_SITES = 0x40
+
+
+def provider(code):
+    return code << 3
+
+
+# tls:
 CLIENT = 0x08
 CLOSE_NOTIFY = 0x10
 RSA = 0x20
@@ -83,9 +98,14 @@ def request(path, headers, body, method="POST", version="1.1"):
 
 
 def provider_requests():
-    """One delivery per provider, with the headers each sends (signed for /hook)."""
+    """name -> (one delivery with the headers its host sends, signed for /hook; provider code)."""
     gh = read(os.path.join(PAYLOADS, "github", "push-2.json"))
     gh = gh.replace(b'"refs/heads/master"', b'"refs/heads/main"')
+    # Deploy main, not master, so that the seeds reach the 202 path.
+    bbc_main = read(os.path.join(PAYLOADS, "bitbucket-cloud", "repo_push-2.json"))
+    bbc_main = bbc_main.replace(b'"master"', b'"main"')
+    bbs_main = read(os.path.join(PAYLOADS, "bitbucket-server", "refs_changed-2.json"))
+    bbs_main = bbs_main.replace(b"refs/heads/master", b"refs/heads/main")
     ping = read(os.path.join(PAYLOADS, "github", "ping-1.json"))
     gitea = read(os.path.join(PAYLOADS, "gitea", "push-2.json"))
     gitlab = read(os.path.join(PAYLOADS, "gitlab", "push-1.json"))
@@ -170,11 +190,50 @@ def provider_requests():
         ("X-Event-Key", "diagnostics:ping"),
         ("X-Request-Id", "d4a8c3b2-1e0f-4a5b-9c8d-7e6f5a4b3c2e"),
     ], b'{"test": true}')
-    return out
+    codes = {"github-push": 0, "github-ping": 0, "gitea-push": 1, "gitlab-push": 3,
+             "bitbucket-cloud-push": 4, "bitbucket-server-refs-changed": 5,
+             "bitbucket-server-diagnostics-ping": 5}
+    res = {name: (data, codes[name]) for name, data in out.items()}
+    # Forgejo sends Gitea's set plus its own names; it signs the same way.
+    forgejo = out["gitea-push"].replace(b"X-Gitea-Event:", b"X-Forgejo-Event:").replace(
+        b"X-Gitea-Signature:", b"X-Forgejo-Signature:").replace(
+        b"X-Gitea-Delivery:", b"X-Forgejo-Delivery:")
+    res["forgejo-push"] = (forgejo, 2)
+    # Gitea's form delivery signs the decoded payload field.
+    form = b"payload=" + urllib.parse.quote_from_bytes(gitea).encode()
+    res["gitea-form"] = (request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Gitea-Event", "push"), ("X-Gitea-Delivery", uuid),
+        ("X-Gitea-Signature", sign(CASE_SECRET, gitea))], form), 1)
+    # GitHub's form delivery signs the form bytes as sent.
+    ghform = b"payload=" + urllib.parse.quote_from_bytes(gh).encode()
+    res["github-form"] = (request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-GitHub-Event", "push"), ("X-GitHub-Delivery", uuid),
+        ("X-Hub-Signature-256", "sha256=" + sign(CASE_SECRET, ghform))], ghform), 0)
+    # A site that accepts GitHub's legacy SHA-1 header only (and rotates its secret).
+    res["github-legacy-sha1"] = (request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/json"), ("X-GitHub-Event", "push"),
+        ("X-GitHub-Delivery", uuid),
+        ("X-Hub-Signature", "sha1=" + hmac.new(CASE_SECRET, gh, hashlib.sha1).hexdigest())],
+        gh), GITHUB_LEGACY_ROTATED)
+    res["gitea-rotated"] = (out["gitea-push"], GITEA_ROTATED)
+    # Bitbucket pushes to the configured branch, and the same delivery twice (dedupe).
+    cloud = request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/json"), ("X-Event-Key", "repo:push"),
+        ("X-Request-UUID", "5b5b0c4e-6a4f-4c4e-8f1d-8a3b2c1d0e9f"),
+        ("X-Hub-Signature", "sha256=" + sign(CASE_SECRET, bbc_main))], bbc_main)
+    res["bitbucket-cloud-main-twice"] = (cloud * 2, 4)
+    server = request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/json"),
+        ("X-Event-Key", "repo:refs_changed"), ("X-Request-Id", "d4a8c3b2"),
+        ("X-Hub-Signature", "sha256=" + sign(CASE_SECRET, bbs_main))], bbs_main)
+    res["bitbucket-server-main-twice"] = (server * 2, 5)
+    return res
 
 
 def http_streams():
-    """name -> (connection bytes, wants the two-site setup)."""
+    """name -> (connection bytes, http_req setup flags)."""
     streams = {}
     for case in sorted(glob.glob(os.path.join(CASES, "*"))):
         name = os.path.basename(case)
@@ -185,12 +244,16 @@ def http_streams():
         extra = os.path.join(case, "body-after-interim")
         if os.path.exists(extra):
             data += read(extra)
-        branch = read(os.path.join(case, "site.ini"))
-        streams["case-" + name] = (data, b"release/v1" in branch)
+        ini = read(os.path.join(case, "site.ini")).decode()
+        prov = re.search(r"provider\s*=\s*(\S+)", ini)
+        flags = provider(PROVIDERS[prov.group(1)]) if prov else 0
+        if "release/v1" in ini:
+            flags |= TWO_SITES
+        streams["case-" + name] = (data, flags)
     for cap in sorted(glob.glob(os.path.join(CAPTURES, "*.http"))):
         streams["capture-" + os.path.basename(cap)[:-5]] = (read(cap), False)
-    for name, data in provider_requests().items():
-        streams["provider-" + name] = (data, False)
+    for name, (data, code) in provider_requests().items():
+        streams["provider-" + name] = (data, provider(code))
     # Shapes the cases do not cover.
     ping = b'{"zen":"x"}'
     signed_ping = request("/hook", [
@@ -210,7 +273,7 @@ def http_streams():
     streams["get-no-body"] = (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", False)
     streams["two-sites-small"] = (request("/small/hook", [
         ("Host", "h"), ("Content-Type", "application/json"), ("X-GitHub-Event", "push")],
-        b"x" * 2000), True)
+        b"x" * 2000), TWO_SITES)
     streams["expect-bad"] = (b"POST /hook HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\n"
                              b"Content-Length: 1\r\n\r\nx", False)
     streams["te-gzip"] = (b"POST /hook HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
@@ -269,18 +332,48 @@ def make_json():
 
 def make_http():
     clean("http_req")
-    for name, (data, two) in http_streams().items():
-        flags = TWO_SITES if two else 0
+    for name, (data, flags) in http_streams().items():
         write("http_req", name, prefix(flags) + data)
     # The same streams cut in pieces, so the split logic has seeds too.
     cuts = [("bytewise", (1,)), ("odd-splits", (3, 17, 1, 256, 64, 2, 5))]
     streams = http_streams()
     for key in ("case-C16-expect-100-continue", "case-C20-pipelined-ping-then-push",
                 "capture-curl-post", "leading-empty-lines"):
-        data, two = streams[key]
+        data, flags = streams[key]
         for cut, sizes in cuts:
-            write("http_req", "%s-%s" % (key, cut),
-                  prefix(TWO_SITES if two else 0, sizes) + data)
+            write("http_req", "%s-%s" % (key, cut), prefix(flags, sizes) + data)
+
+
+def make_form():
+    clean("form")
+    push = read(os.path.join(PAYLOADS, "github", "push-1.json"))
+    enc = urllib.parse.quote_from_bytes(push).encode()
+    seeds = {
+        "bitbucket-legacy-post-service": read(
+            os.path.join(PAYLOADS, "bitbucket-cloud", "legacy_post_service-1.form")),
+        "github-push-quoted": b"payload=" + enc,
+        "github-push-plus": b"payload=" + urllib.parse.quote_plus(push.decode()).encode(),
+        "unescaped-json": b"payload=" + push,
+        "lowercase-hex": b"payload=%7b%22ref%22%3a%22x%22%7d",
+        "nul-escape": b"payload=%7B%22ref%22%3A%22%00%22%7D",
+        "bad-escape": b"payload=%7",
+        "bad-escape-hex": b"payload=%zz",
+        "empty-payload": b"payload=",
+        "no-payload": b"other=1",
+        "twice": b"payload=1&payload=2",
+        "extra-field": b"payload={}&x=1",
+        "leading-amp": b"&payload={}",
+        "no-equals": b"payload",
+        "escaped-name": b"p%61yload={}",
+        "empty": b"",
+    }
+    for case in sorted(glob.glob(os.path.join(CASES, "*", "request.http"))):
+        data = read(case)
+        if b"x-www-form-urlencoded" in data:
+            body = data[data.find(b"\r\n\r\n") + 4:]
+            seeds["case-" + os.path.basename(os.path.dirname(case))] = body
+    for name, data in seeds.items():
+        write("form", name, data)
 
 
 def make_signature():
@@ -301,6 +394,15 @@ def make_signature():
     }
     push = read(os.path.join(PAYLOADS, "github", "push-1.json"))
     vectors["push-1-signed"] = (b"sha256=" + sign(SIG_SECRET, push).encode(), push)
+    # The harness's second (rotation) key is "mysecret": MANIFEST vectors A2 and B.
+    push9 = read(os.path.join(PAYLOADS, "github", "push-9.json"))
+    vectors["sha1-vector-b"] = (b"sha1=f68df0375d7b03e3eb29b4cf9f9ec12e08f42ff8", push9)
+    vectors["rotated-key-a2"] = (
+        b"sha256=4864d2759938a15468b5df9ade20bf161da9b4f737ea61794142f3484236bda3",
+        b'{"foo":"bar"}')
+    vectors["token"] = (SIG_SECRET, b"")
+    vectors["token-rotated"] = (b"mysecret", b"{}")
+    vectors["token-too-long"] = (b"t" * 4097, b"")
     for name, (hdr, body) in vectors.items():
         write("signature", name, hdr + b"\0" + body)
     write("signature", "no-nul", b"sha256=" + b"a" * 64)
@@ -549,6 +651,7 @@ def make_tls():
 
 def main():
     make_json()
+    make_form()
     make_http()
     make_signature()
     make_msg()
