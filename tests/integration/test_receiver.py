@@ -201,3 +201,39 @@ def test_413_reaches_a_client_that_keeps_sending(th):
     for _ in range(20):
         out = thlib.subprocess.run(argv, capture_output=True, text=True, timeout=30)
         assert out.stdout == "413", (out.stdout, out.stderr)
+
+
+def test_plain_unix_listener_behind_a_proxy(th):
+    """listen = unix:PATH serves plain HTTP (the proxy did TLS), takes the
+    peer from the last X-Forwarded-For entry, and deploys like TLS does."""
+    world = th.world()
+    sock = world.base / "http.sock"
+    world.write_config(world.config_text().replace(
+        "listen = 127.0.0.1:0", f"listen = 127.0.0.1:0\nlisten = unix:{sock}"))
+    daemon = th.start(world)
+    sha = world.commit("via the proxy")
+    world.push()
+    body = push_payload("refs/heads/main", sha)
+    sig = thlib.sign(world.site.secret, body)
+    mark = daemon.log.mark()
+    out = thlib.subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", str(sock),
+         "-H", "Content-Type: application/json", "-H", "X-GitHub-Event: push",
+         "-H", "X-GitHub-Delivery: via-proxy-1", "-H", f"X-Hub-Signature-256: {sig}",
+         "-H", "X-Forwarded-For: 203.0.113.9, 198.51.100.7",
+         "--data-binary", "@-", f"http://localhost{world.site.path}"],
+        input=body, capture_output=True, timeout=30)
+    assert out.stdout == b"202", out
+    ev = daemon.wait_event(START_WAIT, since=mark, role="receiver", event="request",
+                           delivery="via-proxy-1")
+    assert ev.get("peer") == "198.51.100.7", ev.raw
+    end = daemon.wait_deploy_end(world.site.name, since=mark)
+    assert end.get("event") == "deploy-done" and end.get("commit") == sha, end.raw
+    # The same socket refuses a bad signature exactly as TLS does.
+    out = thlib.subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", str(sock),
+         "-H", "Content-Type: application/json", "-H", "X-GitHub-Event: push",
+         "-H", "X-Hub-Signature-256: sha256=" + "0" * 64,
+         "--data-binary", "@-", f"http://localhost{world.site.path}"],
+        input=body, capture_output=True, timeout=30)
+    assert out.stdout == b"401", out
