@@ -466,11 +466,22 @@ struct hconn {
 	unsigned sent;
 };
 
+/* Connections open right now, and the most that were open at once. */
+static size_t open_now, open_peak;
+
+static void note_open(void)
+{
+	if (++open_now > open_peak)
+		open_peak = open_now;
+}
+
 static const char slow_head[] = "POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                 "Content-Type: application/json\r\nX-Slow: ";
 
 static void hconn_close(int ep, struct hconn *c, enum hstate st)
 {
+	if (c->st == H_OPEN)
+		open_now--;
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;
@@ -531,6 +542,7 @@ static void hconn_step(int ep, SSL_CTX *ctx, struct hconn *c, unsigned idx, int 
 			return hconn_close(ep, c, H_FAILED);
 		if (!tls) {
 			c->st = H_OPEN;
+			note_open();
 			c->t_open = now_ms();
 			ep_set(ep, EPOLL_CTL_MOD, c->fd, EPOLLIN | EPOLLRDHUP, idx);
 			return;
@@ -545,6 +557,7 @@ static void hconn_step(int ep, SSL_CTX *ctx, struct hconn *c, unsigned idx, int 
 		rc = SSL_connect(c->ssl);
 		if (rc == 1) {
 			c->st = H_OPEN;
+			note_open();
 			c->t_open = now_ms();
 			ep_set(ep, EPOLL_CTL_MOD, c->fd, EPOLLIN | EPOLLRDHUP, idx);
 			if (dribble(c) < 0)
@@ -591,10 +604,10 @@ static void hold_report(const struct hconn *cs, size_t n, const char *event, lon
 		}
 	}
 	qsort(life, nl, sizeof(*life), cmp_u32);
-	printf("{\"event\":\"%s\",\"t_ms\":%lld,\"open_ms\":%lld,\"open\":%zu,"
+	printf("{\"event\":\"%s\",\"t_ms\":%lld,\"open_ms\":%lld,\"open\":%zu,\"peak_open\":%zu,"
 	       "\"closed_by_server\":%zu,\"failed\":%zu,\"not_started\":%zu,"
 	       "\"life_min_ms\":%u,\"life_p50_ms\":%u,\"life_max_ms\":%u}\n",
-	       event, now_ms() - t0, t_opened - t0, open, closed, failed, never,
+	       event, now_ms() - t0, t_opened - t0, open, open_peak, closed, failed, never,
 	       nl ? life[0] : 0, pct(life, nl, 50), nl ? life[nl - 1] : 0);
 	fflush(stdout);
 	free(life);
