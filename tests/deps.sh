@@ -5,7 +5,8 @@
 # Quiet when everything is present.  As root, installs what is missing
 # (apt-get update once, then install without recommends).  Otherwise prints
 # one line naming the command to run and exits 1.  `demo` adds what
-# `make demo` needs.
+# `make demo` needs.  libclang-rt-14-dev holds the sanitizer and libFuzzer
+# runtimes; llvm-14 has llvm-profdata and llvm-cov for make fuzz-coverage.
 #
 # POSIX sh on purpose: this runs first, possibly in a minimal chroot that
 # has nothing but dpkg, apt and make.
@@ -13,7 +14,8 @@ set -eu
 
 packages="build-essential clang libevent-dev libbearssl-dev libjsmn-dev \
 libseccomp-dev libinih-dev libcmocka-dev pkg-config git rsync curl openssl \
-ca-certificates python3 python3-pytest clang-format cppcheck procps passwd systemd man-db groff-base wrk libssl-dev"
+ca-certificates python3 python3-pytest clang-format cppcheck procps passwd systemd man-db groff-base wrk libssl-dev \
+libclang-rt-14-dev llvm-14"
 
 for arg in "$@"; do
 	case "$arg" in
