@@ -20,8 +20,10 @@
  *         side: random bytes cannot finish an ECDHE handshake);
  *         otherwise raw mode: the stream is written to the socket as is,
  *         chunk by chunk (ClientHellos, records, garbage);
- *   0x10  client mode only: end with a close_notify instead of just
- *         closing the socket;
+ *   0x10  client mode: end with a close_notify instead of just closing the
+ *         socket; raw and plain modes: once the stream is in, drain the
+ *         receiver as SIGUSR1 does (conn_drain_all), which must end the
+ *         connection and call rx->drained exactly once;
  *   0x20  serve with the RSA key and certificate instead of the EC ones
  *         (tls_server.c has a suite list for each);
  *   0x40  (without 0x20) the flaky receiver: EC keys, but request and
@@ -55,7 +57,8 @@
 #include "rx.h"
 
 #define FLAG_CLIENT       0x08u
-#define FLAG_CLOSE_NOTIFY 0x10u
+#define FLAG_CLOSE_NOTIFY 0x10u /* client mode */
+#define FLAG_DRAIN        0x10u /* raw and plain modes */
 #define FLAG_RSA          0x20u
 #define FLAG_FLAKY        0x40u
 #define FLAG_PLAIN        0x80u
@@ -412,6 +415,28 @@ static void client_session(const struct server *sv, int fd, struct fuzz_split *s
 	free(cl);
 }
 
+/* How often rx->drained ran in this input (reset at its start). */
+static int drained_calls;
+
+static void on_drained(struct rx *rx)
+{
+	(void)rx;
+	drained_calls++;
+}
+
+/* Starts a drain; returns whether the connection was still open. */
+static int start_drain(struct server *sv)
+{
+	int open = sv->rx.nconns > 0;
+
+	drained_calls = 0;
+	sv->rx.draining = 1;
+	sv->rx.drained = on_drained;
+	conn_drain_all(&sv->rx);
+	serve();
+	return open;
+}
+
 /* Every deploy request the receiver sent must be one the deployer accepts. */
 static void check_deployer_end(const struct server *sv)
 {
@@ -430,7 +455,7 @@ int fuzz_tls_one(const uint8_t *data, size_t size)
 {
 	struct fuzz_split sp;
 	struct server *sv;
-	int fds[2];
+	int fds[2], client, drain = 0;
 
 	if (!g.ready)
 		setup();
@@ -448,14 +473,23 @@ int fuzz_tls_one(const uint8_t *data, size_t size)
 	else
 		conn_new(&sv->rx, fds[0], "fuzz");
 	FUZZ_CHECK(sv->rx.nconns == 1);
-	if ((sp.flags & FLAG_CLIENT) && !(sp.flags & FLAG_PLAIN))
+	client = (sp.flags & FLAG_CLIENT) && !(sp.flags & FLAG_PLAIN);
+	if (client) {
 		client_session(sv, fds[1], &sp, data, size, (sp.flags & FLAG_CLOSE_NOTIFY) != 0);
-	else
+	} else {
 		raw_session(sv, fds[1], &sp, data, size);
+		if (sp.flags & FLAG_DRAIN)
+			drain = 1 + start_drain(sv);
+	}
 	close(fds[1]);
 	for (int i = 0; i < MAX_CLOSE_PASSES && sv->rx.nconns > 0; i++)
 		event_base_loop(g.base, EVLOOP_NONBLOCK);
 	FUZZ_CHECK(sv->rx.nconns == 0);
+	if (drain) {
+		FUZZ_CHECK(drained_calls == drain - 1);
+		sv->rx.draining = 0;
+		sv->rx.drained = NULL;
+	}
 	check_deployer_end(sv);
 	dedupe_reset();
 	return 0;
