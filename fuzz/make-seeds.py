@@ -56,7 +56,8 @@ def provider(code):
 
 # tls:
 CLIENT = 0x08
-CLOSE_NOTIFY = 0x10
+CLOSE_NOTIFY = 0x10  # client mode
+DRAIN = 0x10  # raw and plain modes
 RSA = 0x20
 FLAKY = 0x40
 PLAIN = 0x80
@@ -641,6 +642,21 @@ def make_tls():
         write("tls", "plain-" + key, prefix(PLAIN) + data)
     data, _ = streams["case-C20-pipelined-ping-then-push"]
     write("tls", "plain-bytewise-pipelined", prefix(PLAIN, (1,)) + data)
+    # The proxy names the client in X-Forwarded-For (the last one counts).
+    ping, _ = streams["keep-alive-three-pings"]
+    ping = ping[:len(ping) // 3]
+    for name, xff in (("one", b"192.0.2.7"), ("chain", b"203.0.113.9, 192.0.2.7"),
+                      ("trailing-comma", b"192.0.2.7,"), ("blanks", b" ,\t, "),
+                      ("long", b"2001:db8::1, " * 8 + b"x" * 80)):
+        write("tls", "plain-xff-" + name,
+              prefix(PLAIN) + ping.replace(b"Host: h\r\n", b"Host: h\r\nX-Forwarded-For: " +
+                                           xff + b"\r\n"))
+    # Draining (SIGUSR1) with an idle, a half-read and a finished connection.
+    write("tls", "plain-drain-idle", prefix(PLAIN | DRAIN))
+    write("tls", "plain-drain-mid-head", prefix(PLAIN | DRAIN) + data[:40])
+    write("tls", "plain-drain-after-ping", prefix(PLAIN | DRAIN) + ping)
+    write("tls", "raw-drain-mid-handshake", prefix(DRAIN) +
+          read(os.path.join(CAPTURES, "clienthello-curl.bin")))
     write("tls", "plain-flaky-split-pipelined", prefix(PLAIN | FLAKY, (100, 256)) + data)
     # The RSA server (tls_server.c's other suite list).
     data, _ = streams["case-C20-pipelined-ping-then-push"]
