@@ -26,6 +26,7 @@ import glob
 import re
 import hashlib
 import hmac
+import json
 import os
 import shutil
 import struct
@@ -230,6 +231,31 @@ def provider_requests():
         ("X-Event-Key", "repo:refs_changed"), ("X-Request-Id", "d4a8c3b2"),
         ("X-Hub-Signature", "sha256=" + sign(CASE_SECRET, bbs_main))], bbs_main)
     res["bitbucket-server-main-twice"] = (server * 2, 5)
+    # Autosign placeholders (fuzz_http_req.c): the harness signs whatever
+    # body the fuzzer made, so mutations get past authentication.
+    for name in ("github-push", "gitea-push", "bitbucket-cloud-main-twice",
+                 "bitbucket-server-main-twice", "github-legacy-sha1", "github-form"):
+        data, code = res[name]
+        data = re.sub(rb"(X-Hub-Signature-256: sha256=)[0-9a-f]{64}", rb"\1" + b"x" * 64, data)
+        data = re.sub(rb"(X-Hub-Signature: sha256=)[0-9a-f]{64}", rb"\1" + b"x" * 64, data)
+        data = re.sub(rb"(X-Hub-Signature: sha1=)[0-9a-f]{40}", rb"\1" + b"x" * 40, data)
+        data = re.sub(rb"(X-Gitea-Signature: )[0-9a-f]{64}", rb"\1" + b"x" * 64, data)
+        res["autosign-" + name] = (data, code)
+    # Bitbucket Cloud: two changes in one push (the best verdict wins).
+    two = json.loads(bbc_main)
+    other = json.loads(json.dumps(two["push"]["changes"][0]))
+    other["new"]["name"] = "feature"
+    two["push"]["changes"].insert(0, other)
+    body = json.dumps(two).encode()
+    res["autosign-bitbucket-cloud-two-changes"] = (request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/json"), ("X-Event-Key", "repo:push"),
+        ("X-Hub-Signature", "sha256=" + "x" * 64)], body), 4)
+    # Gitea's "Test delivery": a push whose before equals after.
+    test = re.sub(rb'"before": "[0-9a-f]{40}"', b'"before": "4522cbcefc20728a5b72b3a86af35e608622c514"',
+                  gitea).replace(b"refs/heads/master", b"refs/heads/main")
+    res["autosign-gitea-test-delivery"] = (request("/hook", [
+        ("Host", "h"), ("Content-Type", "application/json"), ("X-Gitea-Event", "push"),
+        ("X-Gitea-Signature", "x" * 64)], test), 1)
     return res
 
 
