@@ -572,6 +572,27 @@ user = docs
         "crlf-secret": base.replace("secret-file = " + SECRET_PATH,
                                     "secret-file = " + SECRET_PATH + "-crlf"),
         "relative-secret": base.replace("secret-file = " + SECRET_PATH, "secret-file = s"),
+        "no-listen": base.replace("listen = 127.0.0.1:8443\n", ""),
+        "rotation": base.replace("secret-file = " + SECRET_PATH,
+                                 "secret-file = " + SECRET_PATH + "\nsecret-file = " +
+                                 SECRET_PATH + "-crlf"),
+        "three-secrets": base.replace("secret-file = " + SECRET_PATH,
+                                      ("secret-file = " + SECRET_PATH + "\n") * 3),
+        "legacy-sha1": base + "provider = github\nlegacy-sha1 = yes\n",
+        "legacy-sha1-not-github": base + "provider = gitea\nlegacy-sha1 = yes\n",
+        "legacy-sha1-then-gitea": base + "legacy-sha1 = no\nprovider = gitlab\n",
+        "legacy-sha1-maybe": base + "legacy-sha1 = maybe\n",
+        "publish-rsync": base + "publish = rsync\nkeep = 3\nreleases = /srv/rel/blog\n",
+        "publish-bad": base + "publish = ftp\n",
+        "gitlab-token": base + "provider = gitlab\n",
+        "gitlab-token-blanks": base.replace("secret-file = " + SECRET_PATH,
+                                            "secret-file = " + SECRET_PATH + "-blank") +
+        "provider = gitlab\n",
+        "every-provider": SERVER + "".join(
+            "[site s%d]\nprovider = %s\n" % (i, p) +
+            SITE.replace("/hooks/blog", "/hooks/%d" % i)
+            for i, p in enumerate(("github", "gitea", "forgejo", "gitlab", "bitbucket-cloud",
+                                   "bitbucket-server"))),
         "cert-is-dir": base.replace("certificate = " + SECRET_PATH, "certificate = /tmp"),
         "nine-sites": SERVER + "".join(
             "[site s%d]\n" % i + SITE.replace("/hooks/blog", "/hooks/%d" % i)
