@@ -5,6 +5,7 @@
 #   unit    cmocka tests of the gcc build and of the sanitizer build
 #   integ   pytest (tests/integration) against the gcc build and the sanitizer build
 #   fuzz    make fuzz-smoke (every target briefly, every corpus file once)
+#   demo    the README's `make demo`, so the quick start cannot rot
 #   bench   make bench-smoke (a one-second run, so bench/ cannot rot)
 #   summary one line "N passed, N failed, N skipped" over every test run
 # Exits non-zero if any test failed or any step failed.  Tests of a build
@@ -56,6 +57,18 @@ run_tests unit build "$gcc_ok" "unit tests (gcc build)"
 run_tests unit build-asan "$asan_ok" "unit tests (ASan+UBSan build)"
 run_tests integration build "$gcc_ok" "integration tests (gcc build)"
 run_tests integration build-asan "$asan_ok" "integration tests (ASan+UBSan build)"
+
+# The README's first command must keep working: run it as a test.
+header "demo: sh tests/demo/demo.sh build"
+if [ "$gcc_ok" -eq 1 ]; then
+	sh tests/demo/demo.sh build >"$tmp/demo.log" 2>&1 || {
+		tail -40 "$tmp/demo.log"
+		step_failed "make demo"
+	}
+	tail -1 "$tmp/demo.log"
+else
+	step_failed "make demo (not run)"
+fi
 
 if make -n fuzz-smoke >/dev/null 2>&1; then
 	header "fuzz smoke: make fuzz-smoke"

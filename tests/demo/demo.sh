@@ -164,6 +164,8 @@ fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/tailhook-demo.XXXXXX")
 chmod 0755 "$T"
+# The site's own directory: checkout, releases and the live symlink.
+S=$T/site
 log=$T/tailhook.log
 
 # The demo's own git commands (not tailhook's) use a private config: no
@@ -227,15 +229,18 @@ if [ "$root" -eq 1 ]; then
 	say "$site_user runs git, jekyll and rsync."
 	# The site user clones from the bare repo, so it must own it (git
 	# refuses a repository owned by someone else).  tailhook creates the
-	# checkout and the target for the site user; their parent, $T, is
-	# root-owned and world-searchable.
+	# checkout and the target for the site user in $S, which the site user
+	# owns: the live symlink that publishes each release is replaced there.
 	chown -R "$site_user:" "$T/remote.git"
+	mkdir -m 0755 "$S"
+	chown "$site_user:" "$S"
 	mkdir -m 0755 "$T/empty"
 else
 	section "users (not running as root)"
 	say "tailhook cannot switch users without root: the receiver and every"
 	say "deploy step run as $(id -un), and tailhook warns about it in its log."
 	say "(Run as root to see the sandboxed receiver and a separate site user.)"
+	mkdir -m 0755 "$S"
 	mkdir -m 0755 "$T/empty"
 fi
 mkdir -m 0700 "$T/state"
@@ -261,11 +266,11 @@ provider = github
 secret-file = $T/secret
 branch = main
 remote = $T/remote.git
-checkout = $T/checkout
+checkout = $S/checkout
 # An argv, not a shell command.  No disk cache: the build writes _site only.
 build = jekyll build --source . --destination _site --disable-disk-cache --quiet
 output = _site
-target = $T/www
+target = $S/www
 user = $site_user
 timeout = $deploy_timeout
 EOF
@@ -385,19 +390,19 @@ esac
 say "$(grep "event=deploy-done site=$site_name delivery=$delivery" "$log" | sed 's/.*event=deploy-done //')"
 
 section "the deployed site"
-[ -f "$T/www/index.html" ] || die "$T/www/index.html is missing"
-say "$T/www now holds:"
-(cd "$T/www" && find . -type f | sed 's|^\./||' | sort) | indent
-say "the changed line of $T/www/index.html:"
-grep -F 'id="deploy-status"' "$T/www/index.html" | sed 's/^ *//' | indent
-grep -qF "$new_text" "$T/www/index.html" ||
+[ -f "$S/www/index.html" ] || die "$S/www/index.html is missing"
+say "$S/www now holds:"
+(cd "$S/www" && find . -type f | sed 's|^\./||' | sort) | indent
+say "the changed line of $S/www/index.html:"
+grep -F 'id="deploy-status"' "$S/www/index.html" | sed 's/^ *//' | indent
+grep -qF "$new_text" "$S/www/index.html" ||
 	die "the deployed index.html does not have the new text"
 say "its footer (from TAILHOOK_COMMIT, which tailhook sets for the build):"
-grep -F 'id="built-from"' "$T/www/index.html" | sed 's/^ *//' | indent
-grep -qF "Built from commit $sha (delivery $delivery)" "$T/www/index.html" ||
+grep -F 'id="built-from"' "$S/www/index.html" | sed 's/^ *//' | indent
+grep -qF "Built from commit $sha (delivery $delivery)" "$S/www/index.html" ||
 	die "the deployed index.html was not built from $sha"
 if [ "$root" -eq 1 ]; then
-	say "owners: checkout $(stat -c %U "$T/checkout"), web root $(stat -c %U "$T/www")"
+	say "owners: checkout $(stat -c %U "$S/checkout"), web root $(stat -c %U "$S/www")"
 fi
 
 section "stopping tailhook (SIGTERM)"
