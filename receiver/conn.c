@@ -387,7 +387,7 @@ void conn_new_plain(struct rx *rx, int fd, const char *peer)
 
 /*
  * Drain: connections between requests close now; the others get their
- * answer with "Connection: close".  drain_done runs when none is left.
+ * answer with "Connection: close".  rx->drained runs when none is left.
  */
 void conn_drain_all(struct rx *rx)
 {
@@ -395,7 +395,10 @@ void conn_drain_all(struct rx *rx)
 
 	while (c != NULL) {
 		next = c->next;
-		if (c->phase == PH_HANDSHAKE || c->phase == PH_WAIT_HEAD || c->phase == PH_IDLE)
+		/* Only connections resting between requests close now: one still
+		 * in its handshake or before its first request may carry a
+		 * delivery, and gets its answer with "Connection: close". */
+		if (c->phase == PH_IDLE)
 			conn_end(c);
 		c = next;
 	}

@@ -45,19 +45,31 @@ def test_drain_finishes_in_flight_request_then_exits(th):
     pid = receiver_pid(daemon)
     body = push_payload("refs/heads/other", "2" * 40)
     request = build_request(world.site.path, body, secret=world.site.secret)
+    ping = build_request(world.site.path, b"{}", secret=world.site.secret, event="ping")
     head_len = request.index(b"\r\n\r\n") + 4
-    busy = thlib.TLSClient(daemon.port, world.cert)
-    idle = thlib.TLSClient(daemon.port, world.cert)
+    busy = thlib.TLSClient(daemon.port, world.cert)  # mid-request
+    fresh = thlib.TLSClient(daemon.port, world.cert)  # handshake done, no request yet
+    idle = thlib.TLSClient(daemon.port, world.cert)  # keep-alive, between requests
+    idle.send(ping)
+    resp, _ = idle.read_final()
+    assert resp is not None and resp.status == 200
     busy.send(request[:head_len + 10])  # head and a little of the body
     time.sleep(0.3)
     mark = daemon.log.mark()
     os.kill(pid, signal.SIGUSR1)
     daemon.wait_event(START_WAIT, since=mark, role="receiver", event="drain")
-    # The idle connection is closed at once, the busy one is not.
+    # The keep-alive connection between requests is closed at once...
     assert idle.read_response(timeout=5) is None
     idle.close()
     time.sleep(0.3)
     assert not daemon.log.events(mark, role="receiver", event="exit")
+    # ...but a delivery that has only just connected is still answered,
+    fresh.send(ping)
+    resp, _ = fresh.read_final(timeout=5)
+    assert resp is not None and resp.status == 200, resp
+    assert resp.header("connection") == "close"
+    fresh.close()
+    # ...and so is the one in flight.
     busy.send(request[head_len + 10:])
     resp, _ = busy.read_final(timeout=5)
     assert resp is not None and resp.status == 200, resp
@@ -70,8 +82,7 @@ def test_drain_finishes_in_flight_request_then_exits(th):
     assert exit_ev.get("status") == "exit 0", exit_ev.raw
     # A replacement serves new connections.
     receiver_pid(daemon, since=mark)
-    resp, _ = thlib.send_request(daemon.port, world.cert, build_request(
-        world.site.path, b"{}", secret=world.site.secret, event="ping"))
+    resp, _ = thlib.send_request(daemon.port, world.cert, ping)
     assert resp.status == 200, resp
 
 
