@@ -216,6 +216,7 @@ static void server_init(struct server *sv, const char *cert, size_t cert_len, co
 	sv->rx.setup.request_timeout = 3600;
 	sv->rx.setup.idle_timeout = 3600;
 	sv->rx.setup.max_connections = 16;
+	sv->rx.body_budget = (size_t)64 << 20; /* as receiver/main.c sets it */
 	sv->rx.setup.sites = &site;
 	sv->rx.setup.nsites = 1;
 	/* No listeners: accept_resume (called from conn_end) has nothing to do. */

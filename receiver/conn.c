@@ -35,6 +35,28 @@ static void arm_timer(struct conn *c, enum phase ph, long long ms)
 	evtimer_add(c->timer, &tv);
 }
 
+/*
+ * Bodies are buffered whole (the signature covers all of them), so their
+ * total is capped: unsigned clients each announcing max-body cannot make
+ * the receiver hold more than rx->body_budget bytes between them.
+ */
+static int body_reserve(struct conn *c, unsigned long long len)
+{
+	struct rx *rx = c->rx;
+
+	if (len > rx->body_budget - rx->body_bytes)
+		return 0;
+	rx->body_bytes += (size_t)len;
+	c->body_reserved = (size_t)len;
+	return 1;
+}
+
+static void body_release(struct conn *c)
+{
+	c->rx->body_bytes -= c->body_reserved;
+	c->body_reserved = 0;
+}
+
 void conn_end(struct conn *c)
 {
 	struct rx *rx = c->rx;
@@ -43,6 +65,7 @@ void conn_end(struct conn *c)
 	event_free(c->timer);
 	close(c->fd);
 	if (c->req != NULL) {
+		body_release(c);
 		http_req_free(c->req);
 		free(c->req);
 	}
@@ -177,6 +200,10 @@ static void on_head(struct conn *c)
 		respond(c, c->rr.status, c->rr.reason, 1);
 		return;
 	}
+	if (!body_reserve(c, r->content_length)) {
+		respond(c, 503, "too many large bodies in flight", 1);
+		return;
+	}
 	if (http_req_begin_body(r) < 0) {
 		respond(c, 503, "out of memory", 1);
 		return;
@@ -245,6 +272,7 @@ static void request_done(struct conn *c)
 	c->final_queued = 0;
 	if (c->close_after)
 		return;
+	body_release(c);
 	http_req_reset(c->req);
 	memset(&c->rr, 0, sizeof(c->rr));
 	c->rr.site = -1;

@@ -51,6 +51,7 @@ struct conn {
 	int close_after;  /* close once out[] is flushed */
 	int closing;      /* close_notify queued */
 	long long req_start_ms;
+	size_t body_reserved; /* this request's share of rx->body_bytes */
 };
 
 /* conn.c */

@@ -131,10 +131,23 @@ static void drain_cb(evutil_socket_t sig, short what, void *arg)
 		drain_done(rx);
 }
 
+/* Room for at least one body of the largest max-body, and never less than
+ * 64 MiB: enough for bursts of ordinary deliveries (most are a few KB). */
+static size_t body_budget(const struct th_setup *s)
+{
+	size_t i, budget = (size_t)64 << 20;
+
+	for (i = 0; i < s->nsites; i++)
+		if (s->sites[i].max_body > budget)
+			budget = (size_t)s->sites[i].max_body;
+	return budget;
+}
+
 static void prepare_loop(struct rx *rx)
 {
 	size_t i;
 
+	rx->body_budget = body_budget(&rx->setup);
 	rx->sockpair = TH_FD_SOCKPAIR;
 	rx->nlisten = rx->setup.nlisten;
 	for (i = 0; i < rx->nlisten; i++)

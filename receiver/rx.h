@@ -24,6 +24,8 @@ struct rx {
 	struct event *resume_ev; /* re-enables accepting after EMFILE */
 	struct event *sockpair_ev;
 	unsigned nconns;
+	size_t body_bytes;  /* request bodies being buffered now */
+	size_t body_budget; /* at most this many; see receiver/main.c */
 	struct conn *conns; /* every open connection */
 	int accepting;
 	int draining; /* SIGUSR1: finish open requests, accept no more, then exit */

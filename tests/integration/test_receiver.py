@@ -248,3 +248,43 @@ def test_plain_unix_listener_behind_a_proxy(th):
          "--data-binary", "@-", f"http://localhost{world.site.path}"],
         input=body, capture_output=True, timeout=30)
     assert out.stdout == b"401", out
+
+
+def test_buffered_bodies_have_a_total_cap(th):
+    """Unsigned clients announcing big bodies cannot make the receiver
+    buffer more than its budget (64 MiB, or the largest max-body)."""
+    world = th.world(max_body=30 << 20)
+    daemon = th.start(world)
+    pid = receiver_pid(daemon)
+    head = (f"POST {world.site.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nX-GitHub-Event: push\r\n"
+            f"Content-Length: {30 << 20}\r\n\r\n").encode()
+    first, second = (thlib.TLSClient(daemon.port, world.cert) for _ in range(2))
+    for c in (first, second):
+        c.send(head + b"x" * (1 << 20))  # 2 x 30 MiB reserved: 60 of 64 MiB
+    time.sleep(0.3)
+    third = thlib.TLSClient(daemon.port, world.cert)
+    third.send(head)
+    resp, _ = third.read_final(timeout=5)
+    assert resp is not None and resp.status == 503, resp
+    third.close()
+    rss_kb = int(receiver_status(pid)["VmRSS"].split()[0])
+    assert rss_kb < 48 * 1024, rss_kb
+    # Once a body is given up, its share is free again: a fourth waits for
+    # its body instead of being refused.
+    first.close()
+    time.sleep(0.3)
+    fourth = thlib.TLSClient(daemon.port, world.cert)
+    fourth.send(head)
+    with pytest.raises(TimeoutError):
+        fourth.read_response(timeout=1)
+    fourth.close()
+    second.close()
+
+
+def receiver_status(pid: int) -> dict:
+    out = {}
+    for line in open(f"/proc/{pid}/status"):
+        key, _, value = line.partition(":")
+        out[key] = value.strip()
+    return out
