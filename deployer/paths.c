@@ -35,8 +35,17 @@ static int check_chroot(const struct deployer *d, int create, char *err, size_t 
 
 	if (!d->privileged)
 		return 0; /* not used: no chroot without root */
-	if (stat(p, &st) < 0 && errno == ENOENT && create)
-		mkdir(p, 0755);
+	if (stat(p, &st) < 0 && errno == ENOENT) {
+		/* -n (and so ExecStartPre) must pass before the first start has
+		 * created it; the start itself creates it. */
+		if (!create)
+			return 0;
+		if (mkdir(p, 0755) < 0) {
+			snprintf(err, errlen, "%s: cannot create the chroot directory: %s", p,
+			         strerror(errno));
+			return -1;
+		}
+	}
 	if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "%s: chroot directory missing", p);
 		return -1;

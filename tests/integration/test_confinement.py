@@ -359,3 +359,20 @@ def test_target_owned_by_someone_else_is_refused(th):
     daemon = th.spawn(world)
     assert daemon.expect_exit(10) == 1
     assert f"{world.target}: must be owned by the site user" in daemon.log.text()
+
+
+@needs_root
+def test_missing_chroot_passes_check_and_is_created_at_start(th):
+    """A fresh install: -n (the unit's ExecStartPre) passes before the
+    chroot exists, and the first start creates it empty and root-owned."""
+    world = th.world()
+    chroot = world.base / "state" / "empty"
+    world.write_config(world.config_text().replace(f"chroot = {world.chroot}",
+                                                   f"chroot = {chroot}"))
+    out = thlib.run_tailhook("-n", "-f", str(world.config))
+    assert out.returncode == 0, out.stderr
+    assert not chroot.exists(), "-n must not create anything"
+    daemon = th.start(world)
+    st = chroot.stat()
+    assert st.st_uid == 0 and (st.st_mode & 0o777) == 0o755 and os.listdir(chroot) == []
+    assert os.readlink(f"/proc/{receiver_pid(daemon)}/root") == str(chroot)
