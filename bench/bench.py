@@ -1227,7 +1227,10 @@ def report(a, tools, results, meta):
           "complete the TLS handshake and then send an HTTP request head that never ends, one byte every 5 s. "
           "With them open, one matching signed delivery is sent 3 times with curl (a new TLS connection "
           "each). Closed = closed by the server within %d s after all were open; lifetime = from open to "
-          "the server's close." % a.idle_hold)
+          "the server's close. Connections are set up 256 at a time; where that takes longer than a "
+          "server's deadline, the first are shed before the last are open, and *RSS growth per "
+          "connection* (RSS with them open minus idle, over the most that were open at once) also "
+          "counts memory the server kept from the ones it had already closed." % a.idle_hold)
         w("")
         rows = []
         for v in ("silent", "dribble"):
@@ -1251,6 +1254,7 @@ def report(a, tools, results, meta):
             rows.append(["   lifetime of closed ones: min / median / max"] +
                         ["%s / %s / %s" % tuple(fmt(div(med(results, n, "w6_" + v, "done", k), 1000), " s", 1)
                                                 for k in ("life_min_ms", "life_p50_ms", "life_max_ms"))
+                         if med(results, n, "w6_" + v, "done", "closed_by_server") else "none closed"
                          for n in w6_names])
         w(table(["workload 6"] + [labels[n] for n in w6_names], rows))
         w("")
@@ -1269,13 +1273,14 @@ def report(a, tools, results, meta):
     w("A new commit of tests/demo/site is pushed to a local bare repository; the TLS connection is opened, "
       "then the signed push is sent and timed from its first byte until the new text is in the web root's "
       "index.html (polled every 1 ms). The peers run bench/peers/deploy.sh (the same steps: git fetch, "
-      "reset, clean, jekyll build, rsync). tailhook's times come from its own log lines (event=request, "
+      "reset, clean, jekyll build, then rsync in place into the web root); tailhook publishes with its "
+      "default `publish = symlink` (rsync into a new release directory, then a symlink switch). tailhook's times come from its own log lines (event=request, "
       "event=deploy-start), stamped as they are read from a pipe; the build's start and end from "
       "`bench-mark run` around jekyll. One unmeasured deploy per tool first (clone, caches).")
     w("")
     rows = []
     for k, title in (("response_s", "response"), ("before_git", "request → git starts"), ("git", "git fetch/reset/clean"),
-                     ("build", "build (jekyll)"), ("after_build", "build end → live (rsync)"), ("live", "total: request → live"),
+                     ("build", "build (jekyll)"), ("after_build", "build end → live (publish)"), ("live", "total: request → live"),
                      ("overhead", "overhead (request → git, build end → live)")):
         rows.append([title] + [fmt(ms(med(results, n, "w8", k)), " ms", 1) for n in names])
     w(table(hdr, rows))
