@@ -216,12 +216,22 @@ static void on_head(struct conn *c)
 		on_body(c);
 }
 
-/* A plain connection's peer is the client the proxy names last. */
+static int is_address(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strchr("0123456789abcdefABCDEF.:", p[i]) == NULL || p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/* A plain connection's peer is the client the proxy names last, if that is
+ * an address: anything else could forge key=value pairs in the log line. */
 static void peer_from_proxy(struct conn *c)
 {
-	size_t len, start;
+	size_t len, start, n;
 	const char *v = http_req_header(c->req, "X-Forwarded-For", &len, NULL);
-	char addr[48];
 
 	if (!c->plain || v == NULL)
 		return;
@@ -230,8 +240,13 @@ static void peer_from_proxy(struct conn *c)
 		start--;
 	while (start < len && (v[start] == ' ' || v[start] == '\t'))
 		start++;
-	log_sanitize(addr, sizeof(addr), v + start, len - start);
-	snprintf(c->peer, sizeof(c->peer), "%s", addr[0] != '\0' ? addr : "unix");
+	n = len - start;
+	if (n == 0 || n >= sizeof(c->peer) || !is_address(v + start, n)) {
+		snprintf(c->peer, sizeof(c->peer), "unix(bad-x-forwarded-for)");
+		return;
+	}
+	memcpy(c->peer, v + start, n);
+	c->peer[n] = '\0';
 }
 
 int conn_accepts_input(const struct conn *c)

@@ -248,6 +248,15 @@ def test_plain_unix_listener_behind_a_proxy(th):
          "--data-binary", "@-", f"http://localhost{world.site.path}"],
         input=body, capture_output=True, timeout=30)
     assert out.stdout == b"401", out
+    # A forwarded "address" that could forge log fields is not taken.
+    mark = daemon.log.mark()
+    out = thlib.subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", str(sock),
+         "-H", "X-Forwarded-For: 1.2.3.4 status=202 site=evil",
+         f"http://localhost{world.site.path}"], capture_output=True, timeout=30)
+    assert out.stdout == b"405", out
+    ev = daemon.wait_event(START_WAIT, since=mark, role="receiver", event="request")
+    assert ev.get("peer") == "unix(bad-x-forwarded-for)" and ev.get("status") == "405", ev.raw
 
 
 def test_buffered_bodies_have_a_total_cap(th):
