@@ -230,8 +230,8 @@ static void lslot_close(int ep, struct lslot *s, int clean)
 	s->ph = L_FREE;
 }
 
-static void lslot_start(int ep, SSL_CTX *ctx, struct lslot *s, unsigned idx, int resume,
-                        int port, struct lstats *st)
+static void lslot_start(int ep, SSL_CTX *ctx, struct lslot *s, unsigned idx, int resume, int port,
+                        struct lstats *st)
 {
 	st->started++;
 	s->t0 = now_us();
@@ -532,8 +532,8 @@ static int dribble(struct hconn *c)
 	return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? 0 : -1;
 }
 
-static void hconn_step(int ep, SSL_CTX *ctx, struct hconn *c, unsigned idx, int tls,
-                       unsigned *ring, size_t *ring_tail, size_t n)
+static void hconn_step(int ep, SSL_CTX *ctx, struct hconn *c, unsigned idx, int tls, unsigned *ring,
+                       size_t *ring_tail, size_t n)
 {
 	int rc, err;
 

@@ -43,8 +43,7 @@ static int mark(const char *file, const char *name, const char *suffix, const ch
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	n = snprintf(line, sizeof(line), "%s%s %lld%s%s\n", name, suffix,
-	             (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, extra[0] ? " " : "",
-	             extra);
+	             (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, extra[0] ? " " : "", extra);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -1;
 	return append(file, line, (size_t)n);
