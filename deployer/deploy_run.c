@@ -417,6 +417,20 @@ static int lock_site(const struct deploy *dp)
 	return fd; /* held until the worker exits */
 }
 
+/* No other site and not the receiver runs as this site's user. */
+static int user_is_dedicated(const struct deployer *d, size_t site)
+{
+	uid_t uid = d->site_users[site].uid;
+	size_t i;
+
+	if (uid == d->rx_user.uid)
+		return 0;
+	for (i = 0; i < d->cfg.nsites; i++)
+		if (i != site && d->site_users[i].uid == uid)
+			return 0;
+	return 1;
+}
+
 static void init_deploy(struct deploy *dp, struct deployer *d, size_t site, const struct th_msg *m)
 {
 	const struct th_user *u = d->privileged ? &d->site_users[site] : NULL;
@@ -429,6 +443,7 @@ static void init_deploy(struct deploy *dp, struct deployer *d, size_t site, cons
 	dp->ctx.site = dp->site->name;
 	dp->ctx.delivery = m->delivery;
 	dp->ctx.user = u;
+	dp->ctx.sweep = u != NULL && user_is_dedicated(d, site);
 	dp->ctx.timeout = dp->site->timeout;
 	dp->ctx.envp = dp->envp;
 	deploy_releases_dir(dp->site, dp->releases, sizeof(dp->releases));

@@ -231,6 +231,28 @@ out:
 	}
 }
 
+/*
+ * A process group cannot hold a step that calls setsid(): a build could
+ * leave a daemon behind that way.  When the site user is the site's own
+ * (no other site and not the receiver), every process of that user after
+ * the step is a leftover, and kill(-1) as that user removes them all.
+ */
+static void sweep_user(const struct step_ctx *ctx)
+{
+	pid_t pid;
+
+	if (!ctx->sweep || ctx->user == NULL)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		if (user_become(ctx->user) == 0)
+			kill(-1, SIGKILL);
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 /* Forks with a pipe for the output; in the child calls run(argv or fn). */
 static void spawn(const struct step_ctx *ctx, const char *step, char *const argv[],
                   int (*fn)(void *), void *arg, int want_capture, struct step_result *res)
@@ -262,6 +284,7 @@ static void spawn(const struct step_ctx *ctx, const char *step, char *const argv
 	close(p[1]);
 	watch(ctx, step, pid, p[0], want_capture, res);
 	close(p[0]);
+	sweep_user(ctx);
 }
 
 void step_run(const struct step_ctx *ctx, const char *step, char *const argv[], int want_capture,

@@ -15,6 +15,7 @@ struct step_ctx {
 	char *const *envp;          /* the whole environment of the step */
 	const char *cwd;
 	unsigned timeout; /* seconds */
+	int sweep;        /* after the step, kill every process of `user` (see step_exec.c) */
 };
 
 struct step_result {

@@ -376,3 +376,33 @@ def test_missing_chroot_passes_check_and_is_created_at_start(th):
     st = chroot.stat()
     assert st.st_uid == 0 and (st.st_mode & 0o777) == 0o755 and os.listdir(chroot) == []
     assert os.readlink(f"/proc/{receiver_pid(daemon)}/root") == str(chroot)
+
+
+@needs_root
+def test_no_process_of_a_step_outlives_it(th):
+    """A build that escapes its process group with setsid still leaves
+    nothing behind: the site user's processes are swept after each step."""
+    world = th.world()
+    daemon = th.start(world)
+    marker = "4242.5"  # an unusual sleep, to find it in /proc
+    build = thlib.BUILD_SH.format(signals=world.signals).replace(
+        "rm -rf out", f"setsid sleep {marker} </dev/null >/dev/null 2>&1 &\nrm -rf out")
+    sha = world.commit("escapes", files={"build.sh": build}, executable=["build.sh"])
+    world.push()
+    mark = daemon.log.mark()
+    assert send_push(world, daemon, sha).status == 202
+    end = daemon.wait_deploy_end(world.site.name, since=mark)
+    assert end.get("event") == "deploy-done", end.raw
+
+    def leftovers():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmd[:2] == [b"sleep", marker.encode()]:
+                found.append(pid)
+        return found
+    time.sleep(0.3)
+    assert leftovers() == [], "a process the build started outlived the deploy"
