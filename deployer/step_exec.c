@@ -28,7 +28,12 @@ struct linebuf {
 	int captured;
 	char tail[TAIL_LINES][160]; /* ring of the last lines, for a failure report */
 	unsigned ntail;
+	size_t logged; /* about how many bytes this step's lines took in the log */
 };
+
+/* A runaway build must not fill the journal or the disk (state-dir keeps
+ * each deploy's log): past this much, a step's output is only counted. */
+#define STEP_LOG_MAX (1u << 20)
 
 /* The step's process group while it runs; read by step_abort in a handler. */
 static volatile sig_atomic_t running_pid;
@@ -139,6 +144,15 @@ static void emit_line(const struct step_ctx *ctx, const char *step, struct lineb
 	log_sanitize(clean, sizeof(clean), lb->buf, lb->len);
 	snprintf(lb->tail[lb->ntail++ % TAIL_LINES], sizeof(lb->tail[0]), "%.*s",
 	         (int)sizeof(lb->tail[0]) - 1, clean);
+	/* Each line also carries the event, site and delivery: ~128 bytes. */
+	lb->logged += lb->len + 128;
+	if (lb->logged > STEP_LOG_MAX) {
+		if (lb->logged - (lb->len + 128) <= STEP_LOG_MAX)
+			log_warnx("event=deploy-output site=%s delivery=%s step=%s "
+			          "line=\"[more output not logged: over %u bytes of log]\"",
+			          ctx->site, ctx->delivery, step, STEP_LOG_MAX);
+		return;
+	}
 	log_info("event=deploy-output site=%s delivery=%s step=%s line=\"%s\"", ctx->site,
 	         ctx->delivery, step, clean);
 }

@@ -406,3 +406,20 @@ def test_no_process_of_a_step_outlives_it(th):
         return found
     time.sleep(0.3)
     assert leftovers() == [], "a process the build started outlived the deploy"
+
+
+def test_runaway_build_output_is_capped_in_the_log(th):
+    world = th.world()
+    daemon = th.start(world)
+    build = thlib.BUILD_SH.format(signals=world.signals).replace(
+        "rm -rf out", "yes 'noise noise noise noise noise noise noise' | head -n 200000\nrm -rf out")
+    sha = world.commit("noisy", files={"build.sh": build}, executable=["build.sh"])
+    world.push()
+    size_before = world.log_path.stat().st_size
+    mark = daemon.log.mark()
+    assert send_push(world, daemon, sha).status == 202
+    end = daemon.wait_deploy_end(world.site.name, since=mark, timeout=60)
+    assert end.get("event") == "deploy-done", end.raw
+    grown = world.log_path.stat().st_size - size_before
+    assert grown < 3 * (1 << 20), grown  # 200,000 lines would be ~20 MB of log
+    assert "more output not logged" in daemon.log.text()
