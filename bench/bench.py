@@ -466,6 +466,7 @@ class Tool:
         self.count_file = os.path.join(env.counts, self.name)
         self.port = None
         self.mode = None
+        self.proc = None
 
     def url(self):
         return "https://127.0.0.1:%d%s" % (self.port, self.path)
@@ -500,8 +501,13 @@ class Tool:
         self.mode = mode
         if mode != "fast":
             self.prepare_site()
-        self._start(mode)
+        # A start that fails halfway stops what it had started.
         STARTED.append(self)
+        try:
+            self._start(mode)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self):
         try:
@@ -666,7 +672,7 @@ class Webhook(Tool):
         wait_port(self.port, self.proc)
 
     def roots(self):
-        return [self.proc.pid] if getattr(self, "proc", None) else []
+        return [self.proc.pid] if self.proc else []
 
     def _stop(self):
         stop_tree(self.proc, signal.SIGTERM, 10)
