@@ -228,8 +228,15 @@ static int set_tree(struct parser *p, const struct key *k, void *obj, const char
 
 static int set_output(struct parser *p, const struct key *k, void *obj, const char *v)
 {
+	const char *c = v;
+
 	if (v[0] == '/' || has_dotdot(v))
 		return fail_value(p, k, v, "must be a relative path without '..'");
+	while (c[0] == '.' && c[1] == '/')
+		c += 2;
+	/* The repository itself must never be published. */
+	if (strncmp(c, ".git", 4) == 0 && (c[4] == '\0' || c[4] == '/'))
+		return fail_value(p, k, v, "must not be inside .git");
 	return store_str(p, str_field(obj, k), v);
 }
 
@@ -955,6 +962,47 @@ static int read_config(struct parser *p, char **buf, size_t *len)
 	return rc;
 }
 
+/* 1 if a and b are the same directory or one holds the other. */
+static int nested(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n;
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	n = la < lb ? la : lb;
+	return strncmp(a, b, n) == 0 && (la == lb || (la < lb ? b[n] : a[n]) == '/');
+}
+
+/*
+ * Layouts that would break a site or the sandbox: a target inside the
+ * checkout is wiped by git clean (or blocks the clone), and a site user
+ * that is also the receiver's user could signal the receiver.
+ */
+static int check_layout(struct parser *p)
+{
+	const char *rx_user = p->cfg->user != NULL ? p->cfg->user : "nobody";
+	size_t i;
+
+	for (i = 0; i < p->cfg->nsites; i++) {
+		const struct th_site *s = &p->cfg->sites[i];
+		if (nested(s->target, s->checkout))
+			return fail_at(
+			    p, s->line,
+			    "[site %s]: target and checkout must not be inside each other",
+			    s->name);
+		/* Users are switched only by a root daemon; otherwise both are ours. */
+		if (p->check_owner && p->owner == 0 && strcmp(s->user, rx_user) == 0)
+			return fail_at(
+			    p, s->line,
+			    "[site %s]: user '%s' is the receiver's user too; give the site "
+			    "its own user",
+			    s->name, s->user);
+	}
+	return 0;
+}
+
 static int parse(struct parser *p)
 {
 	int rc = ini_parse_stream(read_line, p, on_key, p);
@@ -973,7 +1021,7 @@ static int parse(struct parser *p)
 		return fail_at(p, last, "missing [server] section");
 	if (p->cfg->nsites == 0)
 		return fail_at(p, last, "no [site NAME] section");
-	return 0;
+	return check_layout(p);
 }
 
 int config_load(struct th_config *cfg, const char *file, int check_owner, uid_t owner, char *err,

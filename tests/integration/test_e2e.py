@@ -330,3 +330,30 @@ def test_receiver_runs_as_its_user_in_the_chroot(th):
             uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
         assert {int(u) for u in uids} == {receiver_uid}, f"receiver {pid} uids {uids}"
         assert os.readlink(f"/proc/{pid}/root") == str(world.chroot)
+
+
+@pytest.mark.parametrize("change, message", [
+    (("output = out", "output = .git"), "must not be inside .git"),
+    (("output = out", "output = ./.git/hooks"), "must not be inside .git"),
+    ("target-in-checkout", "target and checkout must not be inside each other"),
+])
+def test_check_refuses_layouts_that_break_a_site(th, change, message):
+    world = th.world()
+    text = world.config_text()
+    if change == "target-in-checkout":
+        text = text.replace(f"target = {world.target}", f"target = {world.checkout}/live")
+    else:
+        text = text.replace(*change)
+    world.write_config(text)
+    out = thlib.run_tailhook("-n", "-f", str(world.config))
+    assert out.returncode == 1 and message in out.stderr, out.stderr
+    assert f"{world.config}:" in out.stderr, out.stderr
+
+
+@pytest.mark.skipif(not thlib.IS_ROOT, reason="users are switched only as root")
+def test_check_refuses_a_site_user_that_is_the_receiver_user(th):
+    world = th.world()
+    world.write_config(world.config_text().replace(f"user = {world.site_user}",
+                                                   f"user = {world.receiver_user}"))
+    out = thlib.run_tailhook("-n", "-f", str(world.config))
+    assert out.returncode == 1 and "is the receiver's user too" in out.stderr, out.stderr
