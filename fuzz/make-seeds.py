@@ -694,7 +694,8 @@ def make_tls():
     ping = ping[:len(ping) // 3]
     for name, xff in (("one", b"192.0.2.7"), ("chain", b"203.0.113.9, 192.0.2.7"),
                       ("trailing-comma", b"192.0.2.7,"), ("blanks", b" ,\t, "),
-                      ("long", b"2001:db8::1, " * 8 + b"x" * 80)):
+                      ("long", b"2001:db8::1, " * 8 + b"x" * 80),
+                      ("forged", b"192.0.2.7 peer=forged")):
         write("tls", "plain-xff-" + name,
               prefix(PLAIN) + ping.replace(b"Host: h\r\n", b"Host: h\r\nX-Forwarded-For: " +
                                            xff + b"\r\n"))
