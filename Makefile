@@ -95,12 +95,12 @@ install: all
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/tailhook $(DESTDIR)$(SBINDIR)/tailhook
 	install -m 0755 $(BUILD)/tailhook-receiver $(DESTDIR)$(LIBEXECDIR)/tailhook-receiver
-	install -m 0644 man/tailhook.8 $(DESTDIR)$(MANDIR)/man8/tailhook.8
-	install -m 0644 man/tailhook.conf.5 $(DESTDIR)$(MANDIR)/man5/tailhook.conf.5
-	install -m 0644 dist/tailhook.conf.example README.md docs/deployment.md $(DESTDIR)$(DOCDIR)/
-	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/tailhook.service.in >$(DESTDIR)$(UNITDIR)/tailhook.service
+	install -m 0644 docs/man/tailhook.8 $(DESTDIR)$(MANDIR)/man8/tailhook.8
+	install -m 0644 docs/man/tailhook.conf.5 $(DESTDIR)$(MANDIR)/man5/tailhook.conf.5
+	install -m 0644 docs/install/tailhook.conf.example README.md docs/deployment.md $(DESTDIR)$(DOCDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' docs/install/tailhook.service.in >$(DESTDIR)$(UNITDIR)/tailhook.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/tailhook.service
-	install -m 0644 dist/tailhook.socket $(DESTDIR)$(UNITDIR)/tailhook.socket
+	install -m 0644 docs/install/tailhook.socket $(DESTDIR)$(UNITDIR)/tailhook.socket
 
 clean:
 	rm -rf build build-* 
