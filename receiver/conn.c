@@ -70,7 +70,10 @@ void conn_end(struct conn *c)
 		free(c->req);
 	}
 	if (c->tls != NULL)
-		explicit_bzero(c->tls, sizeof(*c->tls));
+		/* The engine holds the session keys; the I/O buffer only what
+		 * went over the wire, and zeroing its untouched pages would fault
+		 * them in just to free them. */
+		explicit_bzero(&c->tls->sc, sizeof(c->tls->sc));
 	free(c->tls);
 	free(c->inbuf);
 	if (c->prev != NULL)
