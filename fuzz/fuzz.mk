@@ -45,7 +45,8 @@ FUZZ_COV_FILES := receiver/http_req.c receiver/route.c receiver/signature.c \
                   receiver/json_push.c receiver/json_changes.c receiver/form.c \
                   receiver/provider.c receiver/dedupe.c receiver/conn.c \
                   receiver/conn_tls.c receiver/conn_plain.c receiver/tls_server.c \
-                  common/msg.c common/provider_id.c deployer/config.c deployer/argv_split.c
+                  common/msg.c common/provider_id.c common/hex.c deployer/config.c \
+                  deployer/argv_split.c
 
 # Per-run libFuzzer flags.  The tls target's receiver logs a line per
 # request; -close_fd_mask=2 drops the target's stderr (libFuzzer and the

@@ -6,20 +6,10 @@
  * because senders differ in what they escape.
  */
 #include "form.h"
+#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes in[0, n) into out (room for n bytes); returns the length or -1. */
 static long decode(const unsigned char *in, size_t n, unsigned char *out)
@@ -35,8 +25,8 @@ static long decode(const unsigned char *in, size_t n, unsigned char *out)
 		}
 		if (i + 2 >= n)
 			return -1;
-		hi = hex_digit(in[i + 1]);
-		lo = hex_digit(in[i + 2]);
+		hi = hex_value((unsigned char)in[i + 1]);
+		lo = hex_value((unsigned char)in[i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[o++] = (unsigned char)(hi << 4 | lo);

@@ -9,6 +9,7 @@
  * and the three values we read.  Values of other keys are only skipped.
  */
 #include "json_push.h"
+#include "hex.h"
 #include "json_walk.h"
 
 #include <limits.h>
@@ -173,17 +174,6 @@ static void put_utf8(struct sink *k, unsigned long cp)
 	}
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Reads `\uXXXX` at s[*i]; -1 if it is not one. */
 static long read_u16(const char *s, size_t n, size_t *i)
 {
@@ -193,7 +183,7 @@ static long read_u16(const char *s, size_t n, size_t *i)
 	if (*i + 6 > n || s[*i] != '\\' || s[*i + 1] != 'u')
 		return -1;
 	for (j = 2; j < 6; j++) {
-		int h = hex_val(s[*i + j]);
+		int h = hex_value((unsigned char)s[*i + j]);
 
 		if (h < 0)
 			return -1;
@@ -469,7 +459,7 @@ enum json_result json_take_hex40(const struct json_doc *d, int v, char out[AFTER
 	if (len != AFTER_HEX)
 		return JSON_BAD_FIELD;
 	for (i = 0; i < AFTER_HEX; i++) {
-		int h = hex_val(buf[i]);
+		int h = hex_value((unsigned char)buf[i]);
 
 		if (h < 0)
 			return JSON_BAD_FIELD;

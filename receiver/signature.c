@@ -5,6 +5,7 @@
  * returning: it is never logged, returned or compared with a short-circuit.
  */
 #include "signature.h"
+#include "hex.h"
 
 #include <bearssl.h>
 #include <string.h>
@@ -25,25 +26,13 @@ int ct_memeq(const void *a, const void *b, size_t n)
 	return (int)(((diff - 1u) >> 8) & 1u);
 }
 
-/* Returns 0..15, or -1.  Branching is fine: the header is not secret. */
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hex_decode(const char *hex, unsigned char *out, size_t out_len)
 {
 	size_t i;
 
 	for (i = 0; i < out_len; i++) {
-		int hi = hex_nibble(hex[2 * i]);
-		int lo = hex_nibble(hex[2 * i + 1]);
+		int hi = hex_value((unsigned char)hex[2 * i]);
+		int lo = hex_value((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
