@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "paths.h"
 #include "release.h"
 #include "state.h"
 #include "step_exec.h"
@@ -242,21 +243,6 @@ static int catch_up_needed(struct deploy *dp)
 
 /* -- build and publish ------------------------------------------------- */
 
-/* A missing or empty output must never replace the live site. */
-static int output_ready(const char *dir)
-{
-	DIR *dh = opendir(dir);
-	const struct dirent *de;
-	int found = 0;
-
-	if (dh == NULL)
-		return 0;
-	while (!found && (de = readdir(dh)) != NULL)
-		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-	closedir(dh);
-	return found;
-}
-
 static int publish_rsync(struct deploy *dp, char *out)
 {
 	struct step_result res;
@@ -364,7 +350,8 @@ static int build_and_publish(struct deploy *dp)
 	if (run(dp, "build", s->build, &res, 0) < 0)
 		return fail_res(dp, "build", &res);
 	snprintf(out, sizeof(out), "%s/%s/", s->checkout, s->output);
-	if (!output_ready(out))
+	/* A missing or empty output must never replace the live site. */
+	if (dir_has_entries(out) != 1)
 		return fail(dp, "build", "output directory missing or empty", res.tail);
 	if (s->publish == TH_PUBLISH_RSYNC)
 		return publish_rsync(dp, out);

@@ -14,20 +14,6 @@
 
 #include "deploy_run.h"
 
-static int is_empty_dir(const char *path)
-{
-	DIR *dh = opendir(path);
-	const struct dirent *de;
-	int empty = 1;
-
-	if (dh == NULL)
-		return 0;
-	while (empty && (de = readdir(dh)) != NULL)
-		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
-	closedir(dh);
-	return empty;
-}
-
 static int check_chroot(const struct deployer *d, int create, char *err, size_t errlen)
 {
 	const char *p = d->cfg.chroot;
@@ -50,7 +36,7 @@ static int check_chroot(const struct deployer *d, int create, char *err, size_t 
 		snprintf(err, errlen, "%s: chroot directory missing", p);
 		return -1;
 	}
-	if (st.st_uid != 0 || (st.st_mode & 022) != 0 || !is_empty_dir(p)) {
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0 || dir_has_entries(p) != 0) {
 		snprintf(err, errlen,
 		         "%s: chroot must be an empty directory owned by root and not "
 		         "writable by group or others",
@@ -169,6 +155,20 @@ int paths_check(const struct deployer *d, int create, char *err, size_t errlen)
 		if (check_site(d, i, create, err, errlen) < 0)
 			return -1;
 	return 0;
+}
+
+int dir_has_entries(const char *path)
+{
+	DIR *dh = opendir(path);
+	const struct dirent *de;
+	int found = 0;
+
+	if (dh == NULL)
+		return -1;
+	while (!found && (de = readdir(dh)) != NULL)
+		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(dh);
+	return found;
 }
 
 char *paths_read_file(const char *path, size_t *len, char *err, size_t errlen)

@@ -17,6 +17,9 @@
  */
 int paths_check(const struct deployer *d, int create, char *err, size_t errlen);
 
+/* 1 if the directory holds anything, 0 if it is empty, -1 if unreadable. */
+int dir_has_entries(const char *path);
+
 /* Reads a whole (small) file; returns a malloc'd buffer or NULL with err set. */
 char *paths_read_file(const char *path, size_t *len, char *err, size_t errlen);
 
