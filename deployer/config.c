@@ -1024,6 +1024,16 @@ static int parse(struct parser *p)
 	return check_layout(p);
 }
 
+int config_site_index(const struct th_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nsites; i++)
+		if (strcmp(cfg->sites[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 int config_load(struct th_config *cfg, const char *file, int check_owner, uid_t owner, char *err,
                 size_t errlen)
 {

@@ -82,6 +82,9 @@ struct th_config {
 int config_load(struct th_config *cfg, const char *file, int check_owner, uid_t owner, char *err,
                 size_t errlen);
 
+/* Index of the [site NAME] called name, or -1. */
+int config_site_index(const struct th_config *cfg, const char *name);
+
 /* Frees everything config_load allocated; wipes the secrets first. */
 void config_free(struct th_config *cfg);
 

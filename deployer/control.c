@@ -75,16 +75,6 @@ static void reply(struct ctl_client *c, enum th_ctl_kind kind, int status, const
 	(void)send(c->fd, &r, sizeof(r), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-static int site_index(const struct deployer *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->cfg.nsites; i++)
-		if (strcmp(d->cfg.sites[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* The one request a client may send; anything else ends the connection. */
 static void take_request(struct ctl_client *c, const struct th_ctl_req *q)
 {
@@ -98,7 +88,7 @@ static void take_request(struct ctl_client *c, const struct th_ctl_req *q)
 		client_free(c);
 		return;
 	}
-	i = site_index(d, q->site);
+	i = config_site_index(&d->cfg, q->site);
 	if (i < 0 || d->stopping) {
 		reply(c, TH_CTL_ERROR, -1, i < 0 ? "no such site" : "tailhook is stopping");
 		client_free(c);

@@ -272,16 +272,6 @@ unsigned deploy_queue_max_timeout(const struct deployer *d)
 	return d->ndetached > 0 && t == 0 ? 900 : t;
 }
 
-static int find_site(const struct th_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nsites; i++)
-		if (strcmp(cfg->sites[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 struct site_state *deploy_queue_remap(struct deployer *d, const struct th_config *cfg)
 {
 	struct site_state *n = calloc(cfg->nsites, sizeof(*n));
@@ -291,7 +281,7 @@ struct site_state *deploy_queue_remap(struct deployer *d, const struct th_config
 	if (n == NULL)
 		return NULL;
 	for (i = 0; i < d->cfg.nsites; i++) {
-		j = find_site(cfg, d->cfg.sites[i].name);
+		j = config_site_index(cfg, d->cfg.sites[i].name);
 		if (j >= 0) {
 			n[j] = d->sites[i];
 			n[j].running.site = n[j].queued.site = (uint16_t)j;

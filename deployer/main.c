@@ -192,16 +192,6 @@ static void open_listeners(struct deployer *d)
 	}
 }
 
-static int site_index(const struct deployer *d, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < d->cfg.nsites; i++)
-		if (strcmp(d->cfg.sites[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* No daemon answers: deploy once here, as the daemon's worker would. */
 static int deploy_once(struct deployer *d, size_t i)
 {
@@ -239,7 +229,7 @@ static int manual(struct deployer *d, const char *file, const char *site)
 
 	if (load_config(d, file, err, sizeof(err)) < 0)
 		die_config(err);
-	i = site_index(d, site);
+	i = config_site_index(&d->cfg, site);
 	if (i < 0) {
 		snprintf(err, sizeof(err), "%s: no [site %s]", file, site);
 		die_config(err);
